@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Thrown when the environment does not satisfy a schema. The message lists every
+ * problem at once so a misconfigured process fails with one readable error
+ * instead of a chain of restarts, one missing variable at a time.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly scope: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(
+      `Invalid ${scope} configuration:\n` +
+        issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates `env` once, at start, and returns a typed, frozen config object. */
+export function parseEnv<S extends z.ZodType>(
+  scope: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      scope,
+      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** Loads `.env` from the working directory if there is one; real env vars win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export const port = z.coerce.number().int().min(1).max(65535);
+
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+
+/** "host:port,host:port" → ["host:port", ...] */
+export const brokerList = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1));
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/**
+ * Addresses of every part of the pipeline, shared by the stack scripts, the apps
+ * and the tests so that one `.env` (or none: the defaults are the native stack)
+ * points all of them at the same servers.
+ */
+export const endpointsSchema = z.object({
+  CRM_DATABASE_URL: postgresUrl.default('postgresql://postgres:postgres@127.0.0.1:15432/crm_db'),
+  TELEMETRY_DATABASE_URL: postgresUrl.default(
+    'postgresql://postgres:postgres@127.0.0.1:15433/telemetry_db',
+  ),
+  KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+  KAFKA_CONNECT_URL: httpUrl.default('http://127.0.0.1:8083'),
+  CLICKHOUSE_URL: httpUrl.default('http://127.0.0.1:8123'),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CRM_API_PORT: port.default(3002),
+  TELEMETRY_API_PORT: port.default(3003),
+  STREAM_PROCESSOR_PORT: port.default(3004),
+});
+
+export type Endpoints = z.infer<typeof endpointsSchema>;
+
+export function loadEndpoints(env: Record<string, string | undefined> = process.env): Endpoints {
+  return parseEnv('endpoints', endpointsSchema, env);
+}

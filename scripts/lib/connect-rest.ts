@@ -1,0 +1,75 @@
+/**
+ * Minimal Kafka Connect REST client: what the setup scripts and the tests need to
+ * apply connector configs idempotently and to see why a task failed.
+ */
+export interface ConnectorStatus {
+  name: string;
+  connector: { state: string; trace?: string };
+  tasks: { id: number; state: string; trace?: string }[];
+}
+
+export class ConnectError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'ConnectError';
+  }
+}
+
+export class ConnectClient {
+  constructor(private readonly base: URL | string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
+    const res = await fetch(new URL(path, this.base), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.status === 404 && method === 'GET') return undefined;
+    const text = await res.text();
+    if (!res.ok) throw new ConnectError(`${method} ${path} → ${res.status}: ${text}`, res.status);
+    return text ? (JSON.parse(text) as T) : undefined;
+  }
+
+  /** PUT /connectors/{name}/config creates or updates: applying the same config twice is a no-op. */
+  async apply(name: string, config: Record<string, string>): Promise<void> {
+    await this.call('PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
+  }
+
+  async status(name: string): Promise<ConnectorStatus | undefined> {
+    return this.call<ConnectorStatus>('GET', `/connectors/${encodeURIComponent(name)}/status`);
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/connectors/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (!(err instanceof ConnectError && err.status === 404)) throw err;
+    }
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.call<string[]>('GET', '/connectors')) ?? [];
+  }
+
+  /**
+   * Waits until the connector and all its tasks are RUNNING. A FAILED task ends the
+   * wait at once with the task's stack trace, which is where the cause is.
+   */
+  async waitRunning(name: string, timeoutMs = 60_000): Promise<ConnectorStatus> {
+    const deadline = Date.now() + timeoutMs;
+    let last: ConnectorStatus | undefined;
+    while (Date.now() < deadline) {
+      last = await this.status(name).catch(() => undefined);
+      if (last) {
+        const failed = [last.connector, ...last.tasks].find((t) => t.state === 'FAILED');
+        if (failed) throw new ConnectError(`connector ${name} FAILED:\n${failed.trace ?? '(no trace)'}`);
+        if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) {
+          return last;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new ConnectError(`connector ${name} not RUNNING after ${timeoutMs / 1000}s: ${JSON.stringify(last)}`);
+  }
+}

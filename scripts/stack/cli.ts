@@ -1,0 +1,66 @@
+import { loadDotEnv } from '@cdc/config';
+import { loadStackConfig } from './config.js';
+import { down, reset, status, up, type Tier } from './stack.js';
+import { StackError, tail } from './proc.js';
+import { components } from './stack.js';
+
+const USAGE = `usage: stack <command>
+  up [--infra]     start everything (or only the infrastructure tier), in order, waiting for health
+  down             stop what the stack started (apps first); data is kept
+  status           health, pid, address and log file of every component
+  reset            down, then delete all data under the state directory (downloads kept)
+  logs <name>      last lines of a component's log`;
+
+async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  const config = loadStackConfig();
+  const log = (line: string) => console.log(line);
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up': {
+      const tiers: Tier[] = rest.includes('--infra') ? ['infrastructure'] : ['infrastructure', 'apps'];
+      const t0 = Date.now();
+      await up(config, tiers, log);
+      log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)}s — state in ${config.stateDir}`);
+      return 0;
+    }
+    case 'down':
+      await down(config, log);
+      return 0;
+    case 'status': {
+      const lines = await status(config);
+      const mib = (kb: number | undefined) => (kb === undefined ? '-' : `${Math.round(kb / 1024)} MiB`);
+      for (const s of lines) {
+        const state = s.health.ok ? 'healthy' : s.pid ? 'UNHEALTHY' : 'down';
+        log(
+          `${s.name.padEnd(18)} ${state.padEnd(9)} pid=${String(s.pid ?? '-').padEnd(7)} rss=${mib(s.rssKb).padEnd(9)} ${s.address.padEnd(30)} ${s.health.detail}`,
+        );
+      }
+      log(`total RSS of running components: ${mib(lines.reduce((sum, s) => sum + (s.rssKb ?? 0), 0))}`);
+      return lines.every((s) => s.health.ok) ? 0 : 1;
+    }
+    case 'reset':
+      await reset(config, log);
+      return 0;
+    case 'logs': {
+      const c = components(config).find((x) => x.name === rest[0]);
+      if (!c) {
+        console.error(`unknown component "${rest[0] ?? ''}"; one of: ${components(config).map((x) => x.name).join(', ')}`);
+        return 2;
+      }
+      log(`${c.logFile}\n${tail(c.logFile, 60)}`);
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof StackError ? `✘ ${err.message}` : err);
+    process.exit(1);
+  },
+);

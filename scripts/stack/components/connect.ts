@@ -1,0 +1,126 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Component, Health } from '../component.js';
+import type { StackConfig } from '../config.js';
+import { isOurProcess, portInUse, readPid, removeFile, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
+import { ensureDebeziumPlugin, ensureKafkaLib, javaCommand, propertiesFile } from './jvm.js';
+
+const POSTGRES_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
+
+/** Kafka Connect in distributed mode with the Debezium PostgreSQL plugin. */
+export class KafkaConnect implements Component {
+  readonly name = 'kafka-connect';
+  readonly tier = 'infrastructure' as const;
+  readonly address: string;
+  readonly logFile: string;
+  private readonly pidFile: string;
+  private libDir = '';
+  private pluginPath = '';
+
+  constructor(private readonly config: StackConfig) {
+    this.address = config.connect.url.origin;
+    this.logFile = join(config.logDir, 'kafka-connect.log');
+    this.pidFile = join(config.runDir, 'kafka-connect.pid');
+  }
+
+  private get marker(): string {
+    return `-Dcdc.stack.component=kafka-connect@${this.config.stateDir}`;
+  }
+
+  private workerProperties(): string {
+    const { url } = this.config.connect;
+    return propertiesFile({
+      'bootstrap.servers': this.config.env.KAFKA_BROKERS.join(','),
+      'group.id': 'cdc-connect',
+      // Connect creates these itself through the admin API, so auto-creation stays off.
+      'config.storage.topic': 'connect-configs',
+      'offset.storage.topic': 'connect-offsets',
+      'status.storage.topic': 'connect-status',
+      'config.storage.replication.factor': 1,
+      'offset.storage.replication.factor': 1,
+      'status.storage.replication.factor': 1,
+      'offset.storage.partitions': 5,
+      // Worker defaults; each connector states its own converters in connectors/*.json.
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.schemas.enable': false,
+      'value.converter.schemas.enable': false,
+      // Source offsets (the confirmed LSN) are flushed often: after a crash Debezium
+      // resumes from the last flush, so a short interval means fewer re-sent events.
+      'offset.flush.interval.ms': 1000,
+      listeners: `http://${url.hostname}:${url.port || 8083}`,
+      'rest.advertised.host.name': url.hostname,
+      'rest.advertised.port': url.port || 8083,
+      'plugin.path': this.pluginPath,
+      // Debezium reads its own properties from connector configs, not from here.
+      'plugin.discovery': 'hybrid_warn',
+    });
+  }
+
+  async install(): Promise<void> {
+    this.libDir = await ensureKafkaLib(this.config);
+    this.pluginPath = await ensureDebeziumPlugin(this.config);
+    mkdirSync(this.config.connect.dir, { recursive: true });
+    writeFileSync(join(this.config.connect.dir, 'connect-distributed.properties'), this.workerProperties());
+  }
+
+  pid(): number | undefined {
+    const pid = readPid(this.pidFile);
+    return isOurProcess(pid, this.marker) ? pid : undefined;
+  }
+
+  async health(): Promise<Health> {
+    try {
+      const res = await fetch(new URL('/connector-plugins', this.config.connect.url), {
+        signal: AbortSignal.timeout(3000),
+      });
+      if (!res.ok) return { ok: false, detail: `GET /connector-plugins → ${res.status}` };
+      const plugins = (await res.json()) as { class: string; version: string }[];
+      const debezium = plugins.find((p) => p.class === POSTGRES_CONNECTOR);
+      return debezium
+        ? { ok: true, detail: `REST up, Debezium PostgreSQL ${debezium.version}` }
+        : { ok: false, detail: 'REST up but the Debezium PostgreSQL plugin is not loaded' };
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message };
+    }
+  }
+
+  async start(): Promise<void> {
+    const { url } = this.config.connect;
+    if (await portInUse(url.hostname, Number(url.port || 8083))) {
+      throw new StackError(this.name, `port ${url.port} is already taken by a process this stack did not start`, this.logFile);
+    }
+    const pid = spawnDetached({
+      component: this.name,
+      command: javaCommand(),
+      args: [
+        ...this.config.env.CONNECT_HEAP.split(/\s+/).filter(Boolean),
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        this.marker,
+        `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
+        '-cp', `${this.libDir}/*`,
+        'org.apache.kafka.connect.cli.ConnectDistributed',
+        join(this.config.connect.dir, 'connect-distributed.properties'),
+      ],
+      cwd: this.config.connect.dir,
+      env: process.env,
+      logFile: this.logFile,
+      pidFile: this.pidFile,
+    });
+    await waitFor(this.name, async () => (await this.health()).ok, {
+      timeoutS: this.config.env.STACK_WAIT_CONNECT_S,
+      logFile: this.logFile,
+      intervalMs: 1000,
+      alive: () => isOurProcess(pid, this.marker),
+    });
+  }
+
+  async stop(): Promise<'stopped' | 'killed' | 'not running'> {
+    const pid = this.pid();
+    if (pid === undefined) return 'not running';
+    const result = await stopPid(pid, 30_000);
+    removeFile(this.pidFile);
+    return result;
+  }
+}

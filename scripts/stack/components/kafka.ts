@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Component, Health } from '../component.js';
+import type { StackConfig } from '../config.js';
+import { isOurProcess, portInUse, readPid, removeFile, run, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
+import { PIPELINE_TOPICS } from '../topics.js';
+import { ensureKafkaLib, javaCommand, propertiesFile } from './jvm.js';
+
+/** Single-node Kafka 4 in KRaft combined mode (broker + controller in one JVM). */
+export class KafkaBroker implements Component {
+  readonly name = 'kafka';
+  readonly tier = 'infrastructure' as const;
+  readonly address: string;
+  readonly logFile: string;
+  private readonly pidFile: string;
+  private readonly dataDir: string;
+  private libDir = '';
+
+  constructor(private readonly config: StackConfig) {
+    const { host, port } = config.kafka;
+    this.address = `${host}:${port}`;
+    this.logFile = join(config.logDir, 'kafka.log');
+    this.pidFile = join(config.runDir, 'kafka.pid');
+    this.dataDir = join(config.kafka.dir, 'data');
+  }
+
+  private get marker(): string {
+    return `-Dcdc.stack.component=kafka@${this.config.stateDir}`;
+  }
+
+  private serverProperties(): string {
+    const { host, port, controllerPort } = this.config.kafka;
+    return propertiesFile({
+      'process.roles': 'broker,controller',
+      'node.id': 1,
+      'controller.quorum.voters': `1@${host}:${controllerPort}`,
+      listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+      'controller.listener.names': 'CONTROLLER',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'log.dirs': this.dataDir,
+      'num.partitions': 1,
+      // Topics are created explicitly (scripts/stack/topics.ts); a misspelt name must fail.
+      'auto.create.topics.enable': false,
+      'offsets.topic.replication.factor': 1,
+      'transaction.state.log.replication.factor': 1,
+      'transaction.state.log.min.isr': 1,
+      'share.coordinator.state.topic.replication.factor': 1,
+      'share.coordinator.state.topic.min.isr': 1,
+      // One broker: no reason to delay the first consumer group's rebalance.
+      'group.initial.rebalance.delay.ms': 0,
+      'log.retention.hours': 168,
+    });
+  }
+
+  async install(): Promise<void> {
+    this.libDir = await ensureKafkaLib(this.config);
+    mkdirSync(this.config.kafka.dir, { recursive: true });
+    const props = join(this.config.kafka.dir, 'server.properties');
+    writeFileSync(props, this.serverProperties());
+    if (existsSync(join(this.dataDir, 'meta.properties'))) return;
+    // The cluster id is kept so a re-format after a partial failure reuses it.
+    const idFile = join(this.config.kafka.dir, 'cluster.id');
+    // Kafka cluster ids are 16 random bytes in URL-safe base64.
+    if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
+    const clusterId = readFileSync(idFile, 'utf8').trim();
+    await run(this.name, javaCommand(), [
+      '-cp', `${this.libDir}/*`,
+      `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
+      'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props,
+    ]);
+  }
+
+  pid(): number | undefined {
+    const pid = readPid(this.pidFile);
+    return isOurProcess(pid, this.marker) ? pid : undefined;
+  }
+
+  private client() {
+    return new Kafka({
+      clientId: 'stack-health',
+      brokers: [this.address],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000,
+      requestTimeout: 5000,
+      retry: { retries: 0 },
+    });
+  }
+
+  async health(): Promise<Health> {
+    const admin = this.client().admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return { ok: cluster.brokers.length > 0, detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}` };
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message };
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.config.kafka;
+    if (await portInUse(host, port)) {
+      throw new StackError(this.name, `port ${port} is already taken by a process this stack did not start`, this.logFile);
+    }
+    const pid = spawnDetached({
+      component: this.name,
+      command: javaCommand(),
+      args: [
+        ...this.config.env.KAFKA_HEAP.split(/\s+/).filter(Boolean),
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-Djava.awt.headless=true',
+        this.marker,
+        `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
+        '-cp', `${this.libDir}/*`,
+        'kafka.Kafka',
+        join(this.config.kafka.dir, 'server.properties'),
+      ],
+      cwd: this.config.kafka.dir,
+      env: process.env,
+      logFile: this.logFile,
+      pidFile: this.pidFile,
+    });
+    await waitFor(this.name, async () => (await this.health()).ok, {
+      timeoutS: this.config.env.STACK_WAIT_KAFKA_S,
+      logFile: this.logFile,
+      alive: () => isOurProcess(pid, this.marker),
+    });
+  }
+
+  /** Creates the pipeline's topics; existing ones are left as they are. */
+  async afterStart(): Promise<void> {
+    const admin = this.client().admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = PIPELINE_TOPICS.filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async stop(): Promise<'stopped' | 'killed' | 'not running'> {
+    const pid = this.pid();
+    if (pid === undefined) return 'not running';
+    // Controlled shutdown flushes logs and avoids a slow log recovery on the next start.
+    const result = await stopPid(pid, 60_000);
+    removeFile(this.pidFile);
+    return result;
+  }
+}

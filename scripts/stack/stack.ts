@@ -1,0 +1,161 @@
+import { rmSync } from 'node:fs';
+import type { Component, Health } from './component.js';
+import type { StackConfig } from './config.js';
+import { PostgresCluster } from './components/postgres.js';
+import { KafkaBroker } from './components/kafka.js';
+import { KafkaConnect } from './components/connect.js';
+import { NodeService } from './components/node-service.js';
+import { ExternalClickHouse } from './components/external-clickhouse.js';
+import { StackError, treeRssKb, waitFor } from './proc.js';
+
+/**
+ * The components in start order: infrastructure before apps (deployment guide),
+ * and within infrastructure each after what it depends on (Connect needs Kafka;
+ * nothing needs Connect to be up before ClickHouse, but the order keeps logs readable).
+ */
+export function components(config: StackConfig): Component[] {
+  const ch = config.clickhouse;
+  const clickhouse: Component = ch.embedded
+    ? new NodeService(
+        {
+          name: 'clickhouse',
+          tier: 'infrastructure',
+          entry: 'apps/chdb-server/src/main.ts',
+          host: ch.url.hostname,
+          port: Number(ch.url.port || 8123),
+          healthPath: '/ping',
+          expectBody: (b) => b === 'Ok.\n',
+          env: {
+            CHDB_DATA_PATH: ch.dataDir,
+            CLICKHOUSE_HTTP_HOST: ch.url.hostname,
+            CLICKHOUSE_HTTP_PORT: ch.url.port || '8123',
+          },
+          timeoutS: config.env.STACK_WAIT_CLICKHOUSE_S,
+        },
+        config,
+      )
+    : new ExternalClickHouse(config);
+
+  const app = (name: string, port: number) =>
+    new NodeService(
+      {
+        name,
+        tier: 'apps',
+        entry: `apps/${name}/src/main.ts`,
+        host: '127.0.0.1',
+        port,
+        healthPath: '/health',
+        env: {},
+        timeoutS: config.env.STACK_WAIT_APP_S,
+      },
+      config,
+    );
+
+  return [
+    ...config.postgres.map((c) => new PostgresCluster(c, config)),
+    new KafkaBroker(config),
+    new KafkaConnect(config),
+    clickhouse,
+    app('crm-api', config.env.CRM_API_PORT),
+    app('telemetry-api', config.env.TELEMETRY_API_PORT),
+    app('stream-processor', config.env.STREAM_PROCESSOR_PORT),
+  ];
+}
+
+export type Tier = Component['tier'];
+
+export interface UpReport {
+  name: string;
+  action: 'already running' | 'started';
+  seconds: number;
+}
+
+/** Brings the selected tiers up in order; a second call finds everything healthy and does nothing. */
+export async function up(
+  config: StackConfig,
+  tiers: Tier[] = ['infrastructure', 'apps'],
+  log: (line: string) => void = () => {},
+): Promise<UpReport[]> {
+  const report: UpReport[] = [];
+  for (const c of components(config).filter((c) => tiers.includes(c.tier))) {
+    const t0 = Date.now();
+    await c.install();
+    const before = await c.health();
+    let action: UpReport['action'] = 'already running';
+    if (!before.ok) {
+      if (c.pid() === undefined) {
+        log(`starting ${c.name} (${c.address})…`);
+        await c.start();
+        action = 'started';
+      }
+    }
+    // Idempotent post-start work (databases, topics) is retried until the component
+    // settles, so a process that was still booting from an earlier call is waited for.
+    await waitFor(
+      c.name,
+      async () => {
+        await c.afterStart?.();
+        const h = await c.health();
+        if (!h.ok) throw new Error(h.detail);
+        return true;
+      },
+      { timeoutS: 60, logFile: c.logFile },
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    report.push({ name: c.name, action, seconds });
+    log(`${action === 'started' ? '✔ started' : '= running'}  ${c.name.padEnd(18)} ${c.address}  (${seconds.toFixed(1)}s)`);
+  }
+  return report;
+}
+
+/** Stops in reverse start order: apps first, so nothing writes into a stopping broker. */
+export async function down(config: StackConfig, log: (line: string) => void = () => {}): Promise<void> {
+  const failures: Error[] = [];
+  for (const c of components(config).reverse()) {
+    try {
+      const result = await c.stop();
+      log(`${c.name.padEnd(18)} ${result}`);
+    } catch (err) {
+      failures.push(err as Error);
+      log(`${c.name.padEnd(18)} FAILED: ${(err as Error).message}`);
+    }
+  }
+  if (failures.length > 0) throw new StackError('stack', `${failures.length} component(s) did not stop cleanly`);
+}
+
+export interface StatusLine {
+  name: string;
+  tier: Tier;
+  address: string;
+  pid: number | undefined;
+  health: Health;
+  /** Resident memory of the process tree, KiB; undefined when not running. */
+  rssKb: number | undefined;
+  logFile: string;
+}
+
+export async function status(config: StackConfig): Promise<StatusLine[]> {
+  return Promise.all(
+    components(config).map(async (c) => {
+      const pid = c.pid();
+      return {
+        name: c.name,
+        tier: c.tier,
+        address: c.address,
+        pid,
+        health: await c.health(),
+        rssKb: pid === undefined ? undefined : await treeRssKb(pid),
+        logFile: c.logFile,
+      };
+    }),
+  );
+}
+
+/** Deletes all data (databases, topics, ClickHouse tables); downloads in the cache are kept. */
+export async function reset(config: StackConfig, log: (line: string) => void = () => {}): Promise<void> {
+  await down(config, log);
+  for (const dir of ['postgres-crm', 'postgres-telemetry', 'kafka', 'connect', 'clickhouse', 'logs', 'run']) {
+    rmSync(`${config.stateDir}/${dir}`, { recursive: true, force: true });
+  }
+  log(`removed data under ${config.stateDir} (cache kept)`);
+}
