@@ -1,27 +1,63 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 /**
  * docker-compose.yaml cannot run here (no Docker engine), but Debian's docker-compose
- * can still validate it, and the topology can be checked against the native stack's.
+ * can still validate it, and its topology can be checked against the native stack's.
  */
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  healthcheck?: { test: unknown };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: { host_ip?: string; published?: number | string }[] | string[];
+  deploy?: { resources?: { limits?: { memory?: string; cpus?: string } } };
+  restart?: string;
+}
+
+const rendered = () =>
+  parse(execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { encoding: 'utf8' })) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
+
 describe('docker-compose.yaml', () => {
   it('validates with docker-compose config -q', () => {
-    // Throws (and fails the test) with docker-compose's message on any error.
+    // Throws (failing the test) with docker-compose's own message on any error.
     execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config', '-q'], { stdio: 'pipe' });
   });
 
-  it('has the same services as the native stack, each with a healthcheck', () => {
-    const config = execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { encoding: 'utf8' });
-    for (const service of [
+  it('has the native stack topology, every long-running service health-checked and limited', () => {
+    const { services, volumes } = rendered();
+    const longRunning = [
       'postgres-crm', 'postgres-telemetry', 'kafka', 'connect', 'schema-registry',
       'kafdrop', 'clickhouse', 'crm-api', 'telemetry-api', 'stream-processor',
-    ]) {
-      expect(config, `service ${service}`).toMatch(new RegExp(`^  ${service}:$`, 'm'));
+    ];
+    for (const name of longRunning) {
+      const s = services[name];
+      expect(s, `service ${name}`).toBeDefined();
+      expect(s!.healthcheck?.test, `${name} healthcheck`).toBeDefined();
+      expect(s!.deploy?.resources?.limits?.memory, `${name} memory limit`).toBeDefined();
+      if (s!.image) expect(s!.image, `${name} image is pinned`).not.toMatch(/:latest$|^[^:]+$/);
     }
-    const raw = readFileSync('docker-compose.yaml', 'utf8');
-    expect(raw).toMatch(/wal_level=logical/);
-    expect(raw).toMatch(/9100:9000/);
+    for (const pgName of ['postgres-crm', 'postgres-telemetry']) {
+      expect(JSON.stringify(services[pgName]!.command)).toMatch(/wal_level=logical/);
+    }
+    expect(JSON.stringify(services.kafdrop!.ports)).toMatch(/9100/);
+    expect(Object.keys(volumes).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('starts apps only after their infrastructure is healthy', () => {
+    const { services } = rendered();
+    for (const app of ['crm-api', 'telemetry-api', 'stream-processor']) {
+      const deps = services[app]!.depends_on ?? {};
+      expect(Object.keys(deps).length, `${app} depends_on`).toBeGreaterThan(0);
+      for (const [dep, { condition }] of Object.entries(deps)) {
+        expect(condition, `${app} → ${dep}`).toBe('service_healthy');
+      }
+    }
+    expect(services.connect!.depends_on?.kafka?.condition).toBe('service_healthy');
   });
 });
