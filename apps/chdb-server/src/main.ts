@@ -1,0 +1,54 @@
+import { ConfigError, loadDotEnv } from '@cdc/config';
+import { pino } from 'pino';
+import { loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+// Long enough for a large INSERT to finish; short enough that a wedged engine
+// does not hold up a stack restart forever.
+const SHUTDOWN_GRACE_MS = 30_000;
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+
+  const log = pino({ level: config.logLevel, base: { service: 'chdb-server' } });
+  const server = await startServer(config, { logger: log });
+  log.info({ url: server.url, data_path: config.dataPath, auth: config.password !== '' }, 'listening');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    setTimeout(() => {
+      log.error({ grace_ms: SHUTDOWN_GRACE_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`chdb-server failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
