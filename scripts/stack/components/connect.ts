@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, portInUse, readPid, removeFile, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
-import { ensureDebeziumPlugin, ensureKafkaLib, javaCommand, propertiesFile } from './jvm.js';
+import { isOurProcess, readPid } from '../proc.js';
+import { ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile, stopJvm } from './jvm.js';
 
 const POSTGRES_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
 
@@ -87,40 +87,25 @@ export class KafkaConnect implements Component {
 
   async start(): Promise<void> {
     const { url } = this.config.connect;
-    if (await portInUse(url.hostname, Number(url.port || 8083))) {
-      throw new StackError(this.name, `port ${url.port} is already taken by a process this stack did not start`, this.logFile);
-    }
-    const pid = spawnDetached({
+    await launchJvm({
       component: this.name,
-      command: javaCommand(),
-      args: [
-        ...this.config.env.CONNECT_HEAP.split(/\s+/).filter(Boolean),
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        this.marker,
-        `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
-        '-cp', `${this.libDir}/*`,
-        'org.apache.kafka.connect.cli.ConnectDistributed',
-        join(this.config.connect.dir, 'connect-distributed.properties'),
-      ],
+      config: this.config,
+      heap: this.config.env.CONNECT_HEAP,
+      marker: this.marker,
+      mainClass: 'org.apache.kafka.connect.cli.ConnectDistributed',
+      args: [join(this.config.connect.dir, 'connect-distributed.properties')],
+      libDir: this.libDir,
       cwd: this.config.connect.dir,
-      env: process.env,
       logFile: this.logFile,
       pidFile: this.pidFile,
-    });
-    await waitFor(this.name, async () => (await this.health()).ok, {
+      host: url.hostname,
+      port: Number(url.port || 8083),
+      healthy: async () => (await this.health()).ok,
       timeoutS: this.config.env.STACK_WAIT_CONNECT_S,
-      logFile: this.logFile,
-      intervalMs: 1000,
-      alive: () => isOurProcess(pid, this.marker),
     });
   }
 
-  async stop(): Promise<'stopped' | 'killed' | 'not running'> {
-    const pid = this.pid();
-    if (pid === undefined) return 'not running';
-    const result = await stopPid(pid, 30_000);
-    removeFile(this.pidFile);
-    return result;
+  stop(): Promise<'stopped' | 'killed' | 'not running'> {
+    return stopJvm(this.pidFile, this.marker, 30_000);
   }
 }

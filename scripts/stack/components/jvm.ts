@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackConfig } from '../config.js';
-import { run, StackError } from '../proc.js';
+import { isOurProcess, portInUse, readPid, removeFile, run, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
 
 /**
  * Resolves Kafka and Kafka Connect jars from Maven Central into the stack cache. A
@@ -58,4 +58,62 @@ export function propertiesFile(entries: Record<string, string | number | boolean
       .join('\n') +
     '\n'
   );
+}
+
+export interface JvmLaunch {
+  component: string;
+  config: StackConfig;
+  heap: string;
+  /** A -D flag naming the component and state dir: how `pid()` recognises its own process. */
+  marker: string;
+  mainClass: string;
+  args: string[];
+  libDir: string;
+  cwd: string;
+  logFile: string;
+  pidFile: string;
+  host: string;
+  port: number;
+  healthy: () => Promise<boolean>;
+  timeoutS: number;
+}
+
+/** Starts a JVM service of the stack and waits until it reports healthy. */
+export async function launchJvm(l: JvmLaunch): Promise<void> {
+  if (await portInUse(l.host, l.port)) {
+    throw new StackError(l.component, `port ${l.port} is already taken by a process this stack did not start`, l.logFile);
+  }
+  const pid = spawnDetached({
+    component: l.component,
+    command: javaCommand(),
+    args: [
+      ...l.heap.split(/\s+/).filter(Boolean),
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      l.marker,
+      `-Dlog4j2.configurationFile=${join(l.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
+      '-cp', `${l.libDir}/*`,
+      l.mainClass,
+      ...l.args,
+    ],
+    cwd: l.cwd,
+    env: process.env,
+    logFile: l.logFile,
+    pidFile: l.pidFile,
+  });
+  await waitFor(l.component, l.healthy, {
+    timeoutS: l.timeoutS,
+    logFile: l.logFile,
+    intervalMs: 1000,
+    alive: () => isOurProcess(pid, l.marker),
+  });
+}
+
+/** Stops a JVM the stack started; `graceMs` lets it shut down cleanly before SIGKILL. */
+export async function stopJvm(pidFile: string, marker: string, graceMs: number): Promise<'stopped' | 'killed' | 'not running'> {
+  const pid = readPid(pidFile);
+  if (!isOurProcess(pid, marker)) return 'not running';
+  const result = await stopPid(pid, graceMs);
+  removeFile(pidFile);
+  return result;
 }

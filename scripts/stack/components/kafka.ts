@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, portInUse, readPid, removeFile, run, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
+import { isOurProcess, readPid, run } from '../proc.js';
 import { PIPELINE_TOPICS } from '../topics.js';
-import { ensureKafkaLib, javaCommand, propertiesFile } from './jvm.js';
+import { ensureKafkaLib, javaCommand, launchJvm, propertiesFile, stopJvm } from './jvm.js';
 
 /** Single-node Kafka 4 in KRaft combined mode (broker + controller in one JVM). */
 export class KafkaBroker implements Component {
@@ -104,33 +104,21 @@ export class KafkaBroker implements Component {
   }
 
   async start(): Promise<void> {
-    const { host, port } = this.config.kafka;
-    if (await portInUse(host, port)) {
-      throw new StackError(this.name, `port ${port} is already taken by a process this stack did not start`, this.logFile);
-    }
-    const pid = spawnDetached({
+    await launchJvm({
       component: this.name,
-      command: javaCommand(),
-      args: [
-        ...this.config.env.KAFKA_HEAP.split(/\s+/).filter(Boolean),
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-Djava.awt.headless=true',
-        this.marker,
-        `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
-        '-cp', `${this.libDir}/*`,
-        'kafka.Kafka',
-        join(this.config.kafka.dir, 'server.properties'),
-      ],
+      config: this.config,
+      heap: this.config.env.KAFKA_HEAP,
+      marker: this.marker,
+      mainClass: 'kafka.Kafka',
+      args: [join(this.config.kafka.dir, 'server.properties')],
+      libDir: this.libDir,
       cwd: this.config.kafka.dir,
-      env: process.env,
       logFile: this.logFile,
       pidFile: this.pidFile,
-    });
-    await waitFor(this.name, async () => (await this.health()).ok, {
+      host: this.config.kafka.host,
+      port: this.config.kafka.port,
+      healthy: async () => (await this.health()).ok,
       timeoutS: this.config.env.STACK_WAIT_KAFKA_S,
-      logFile: this.logFile,
-      alive: () => isOurProcess(pid, this.marker),
     });
   }
 
@@ -147,12 +135,8 @@ export class KafkaBroker implements Component {
     }
   }
 
-  async stop(): Promise<'stopped' | 'killed' | 'not running'> {
-    const pid = this.pid();
-    if (pid === undefined) return 'not running';
+  stop(): Promise<'stopped' | 'killed' | 'not running'> {
     // Controlled shutdown flushes logs and avoids a slow log recovery on the next start.
-    const result = await stopPid(pid, 60_000);
-    removeFile(this.pidFile);
-    return result;
+    return stopJvm(this.pidFile, this.marker, 60_000);
   }
 }

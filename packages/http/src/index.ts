@@ -1,0 +1,6 @@
+export * from './problem.js';
+export * from './request-context.js';
+export * from './metrics.js';
+export * from './json-body.js';
+export * from './server.js';
+export * from './health.js';

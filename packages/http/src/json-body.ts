@@ -1,0 +1,54 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { problem, ProblemType } from './problem.js';
+
+/**
+ * Guards for JSON endpoints, in the order a client would want to hear about them:
+ * wrong media type (415), too large (413, checked while streaming so a huge body is
+ * never buffered), then not JSON at all (400). The parsed body is left for the
+ * route's schema validation (422).
+ */
+export function jsonBody(maxBytes: number): MiddlewareHandler[] {
+  const requireJson: MiddlewareHandler = async (c, next) => {
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next();
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
+      return problem(c, {
+        type: ProblemType.unsupportedMediaType,
+        title: 'Unsupported media type',
+        status: 415,
+        detail: `expected Content-Type: application/json, got ${type ? `"${type}"` : 'none'}`,
+      });
+    }
+    return next();
+  };
+
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) =>
+      problem(c, {
+        type: ProblemType.payloadTooLarge,
+        title: 'Payload too large',
+        status: 413,
+        detail: `the body exceeds the limit of ${maxBytes} bytes`,
+      }),
+  });
+
+  const parseJson: MiddlewareHandler = async (c, next) => {
+    if (!['POST', 'PUT', 'PATCH'].includes(c.req.method)) return next();
+    try {
+      // Hono caches the parsed body; the validator downstream reuses it.
+      await c.req.json();
+    } catch (err) {
+      return problem(c, {
+        type: ProblemType.malformedJson,
+        title: 'Malformed JSON',
+        status: 400,
+        detail: `the body is not valid JSON: ${(err as Error).message}`,
+      });
+    }
+    return next();
+  };
+
+  return [requireJson, limit, parseJson];
+}

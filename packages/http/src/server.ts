@@ -1,0 +1,68 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then runs `onClose`. */
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  graceMs?: number;
+  /** Release resources (database pools) after the last request has finished. */
+  onClose?: () => Promise<void>;
+}
+
+export function startServer(app: Hono<any>, opts: ServeOptions): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    let server: ServerType;
+    const onError = (err: Error) => reject(err);
+    server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, (info) => {
+      server.off('error', onError);
+      const url = `http://${opts.host}:${info.port}`;
+      opts.log.info({ url }, 'listening');
+      let closing: Promise<void> | undefined;
+      resolve({
+        url,
+        close: () =>
+          (closing ??= (async () => {
+            await new Promise<void>((done) => {
+              const timer = setTimeout(() => {
+                opts.log.warn('grace period over, closing remaining connections');
+                if ('closeAllConnections' in server) server.closeAllConnections();
+              }, opts.graceMs ?? 10_000);
+              server.close(() => {
+                clearTimeout(timer);
+                done();
+              });
+              // Idle keep-alive sockets would otherwise hold close() open until they time out.
+              if ('closeIdleConnections' in server) server.closeIdleConnections();
+            });
+            await opts.onClose?.();
+            opts.log.info('stopped');
+          })()),
+      });
+    });
+    server.once('error', onError);
+  });
+}
+
+/** SIGTERM/SIGINT → graceful close → exit 0 (1 if closing failed). */
+export function exitOnSignals(server: RunningServer, log: Logger): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down: draining in-flight requests');
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
