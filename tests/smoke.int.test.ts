@@ -57,7 +57,7 @@ beforeAll(async () => {
   ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
 
   // Start from a clean slate, whatever an interrupted earlier run left behind.
-  await connect.delete(CONNECTOR);
+  await connect.deleteWithOffsets(CONNECTOR);
   await dropSlot();
   await ch.command({ query: 'DROP DATABASE IF EXISTS smoke SYNC' });
 
@@ -101,7 +101,7 @@ beforeAll(async () => {
       WHERE JSONExtractString(message, 'op') IN ('c', 'u', 'r')`,
   });
 
-  await connect.apply(CONNECTOR, {
+  await connect.createFresh(CONNECTOR, {
     'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
     'plugin.name': 'pgoutput',
     'database.hostname': crmUrl.hostname,
@@ -125,7 +125,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await consumer?.disconnect();
-  await connect.delete(CONNECTOR).catch(() => {});
+  await connect.deleteWithOffsets(CONNECTOR).catch(() => {});
   if (db) {
     await dropSlot().catch(() => {});
     await db.end();

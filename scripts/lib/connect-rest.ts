@@ -36,6 +36,30 @@ export class ConnectClient {
     await this.call('PUT', `/connectors/${encodeURIComponent(name)}/config`, config);
   }
 
+  /**
+   * Creates a connector that starts from nothing: registered STOPPED (KIP-980), any
+   * offsets a deleted namesake left in Connect's offsets topic are reset, then resumed.
+   */
+  async createFresh(name: string, config: Record<string, string>): Promise<void> {
+    await this.call('POST', '/connectors', { name, config, initial_state: 'STOPPED' });
+    await this.resetOffsets(name);
+    await this.call('PUT', `/connectors/${encodeURIComponent(name)}/resume`);
+  }
+
+  private async resetOffsets(name: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.call('DELETE', `/connectors/${encodeURIComponent(name)}/offsets`);
+        return;
+      } catch (err) {
+        // 400 while a stop is still propagating to the tasks.
+        if (!(err instanceof ConnectError && err.status === 400) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
   async status(name: string): Promise<ConnectorStatus | undefined> {
     return this.call<ConnectorStatus>('GET', `/connectors/${encodeURIComponent(name)}/status`);
   }
@@ -46,6 +70,20 @@ export class ConnectClient {
     } catch (err) {
       if (!(err instanceof ConnectError && err.status === 404)) throw err;
     }
+  }
+
+  /**
+   * Deletes a connector together with its source offsets. Deleting alone keeps the
+   * offsets in Connect's offsets topic, so a connector re-created under the same name
+   * would resume from an LSN whose replication slot may be gone. Offsets can only be
+   * reset while the connector is STOPPED (KIP-875), hence stop → reset → delete.
+   */
+  async deleteWithOffsets(name: string, timeoutMs = 30_000): Promise<void> {
+    const path = `/connectors/${encodeURIComponent(name)}`;
+    if ((await this.status(name)) === undefined) return;
+    await this.call('PUT', `${path}/stop`);
+    await this.resetOffsets(name, timeoutMs);
+    await this.delete(name);
   }
 
   async list(): Promise<string[]> {
