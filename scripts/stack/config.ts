@@ -14,8 +14,12 @@ const stackEnvSchema = endpointsSchema.extend({
   KAFKA_HEAP: z.string().default('-Xms256m -Xmx512m'),
   CONNECT_HEAP: z.string().default('-Xms256m -Xmx512m'),
   DEBEZIUM_VERSION: z.string().default('3.6.3.Final'),
-  /** embedded: the stack runs chDB behind a ClickHouse HTTP endpoint; external: CLICKHOUSE_URL is a real server. */
-  CLICKHOUSE_MODE: z.enum(['embedded', 'external']).default('embedded'),
+  /**
+   * embedded: the stack runs chDB behind a ClickHouse HTTP endpoint at CLICKHOUSE_URL;
+   * external: CLICKHOUSE_URL is a real server the stack only checks. Unset: embedded
+   * for a loopback URL, external otherwise, so pointing CLICKHOUSE_URL at a server is enough.
+   */
+  CLICKHOUSE_MODE: z.enum(['embedded', 'external']).optional(),
   STACK_WAIT_POSTGRES_S: seconds.default(30),
   STACK_WAIT_KAFKA_S: seconds.default(90),
   STACK_WAIT_CONNECT_S: seconds.default(120),
@@ -60,6 +64,10 @@ function pgCluster(name: PgCluster['name'], raw: string, stateDir: string, logDi
   };
 }
 
+function isLoopback(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
 export function loadStackConfig(env: Record<string, string | undefined> = process.env): StackConfig {
   const e = parseEnv('stack', stackEnvSchema, env);
   const stateDir = resolve(REPO_ROOT, e.STACK_DIR);
@@ -85,7 +93,7 @@ export function loadStackConfig(env: Record<string, string | undefined> = proces
     connect: { url: new URL(e.KAFKA_CONNECT_URL), dir: resolve(stateDir, 'connect') },
     clickhouse: {
       url: new URL(e.CLICKHOUSE_URL),
-      embedded: e.CLICKHOUSE_MODE === 'embedded',
+      embedded: (e.CLICKHOUSE_MODE ?? (isLoopback(e.CLICKHOUSE_URL) ? 'embedded' : 'external')) === 'embedded',
       dataDir: resolve(stateDir, 'clickhouse', 'data'),
     },
   };
