@@ -13,7 +13,8 @@ import { ConnectClient } from '../scripts/lib/connect-rest.js';
  */
 const env = loadEndpoints();
 const CONNECTOR = 'smoke-crm';
-const TOPIC = 'smoke.public.smoke_events';
+// Its own PostgreSQL schema keeps the product's `public` schema (Prisma's) untouched.
+const TOPIC = 'smoke.smoke.events';
 const SLOT = 'smoke_slot';
 
 const crmUrl = new URL(env.CRM_DATABASE_URL);
@@ -26,7 +27,7 @@ let consumer: Consumer | undefined;
 interface DebeziumEnvelope {
   before: Record<string, unknown> | null;
   after: { id: number; note: string } | null;
-  source: { lsn: number; db: string; table: string; ts_ms: number };
+  source: { lsn: number; db: string; schema: string; table: string; ts_ms: number };
   op: 'c' | 'u' | 'd' | 'r' | 't';
 }
 
@@ -40,6 +41,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
+/** Removes what the connector leaves in PostgreSQL: its replication slot and publication. */
 async function dropSlot(): Promise<void> {
   // The slot stays active for a moment after the connector is deleted.
   await until('replication slot to be released', async () => {
@@ -49,6 +51,7 @@ async function dropSlot(): Promise<void> {
     await db.query('SELECT pg_drop_replication_slot($1)', [SLOT]);
     return true;
   });
+  await db.query('DROP PUBLICATION IF EXISTS smoke_pub');
 }
 
 beforeAll(async () => {
@@ -61,7 +64,8 @@ beforeAll(async () => {
   await dropSlot();
   await ch.command({ query: 'DROP DATABASE IF EXISTS smoke SYNC' });
 
-  await db.query(`CREATE TABLE IF NOT EXISTS smoke_events (
+  await db.query('CREATE SCHEMA IF NOT EXISTS smoke');
+  await db.query(`CREATE TABLE IF NOT EXISTS smoke.events (
       id bigserial PRIMARY KEY,
       note text NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now())`);
@@ -110,7 +114,7 @@ beforeAll(async () => {
     'database.password': decodeURIComponent(crmUrl.password),
     'database.dbname': crmUrl.pathname.slice(1),
     'topic.prefix': 'smoke',
-    'table.include.list': 'public.smoke_events',
+    'table.include.list': 'smoke.events',
     'slot.name': SLOT,
     'publication.name': 'smoke_pub',
     'publication.autocreate.mode': 'filtered',
@@ -156,7 +160,7 @@ describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {
       })();
     });
 
-    const inserted = await db.query<{ id: string }>('INSERT INTO smoke_events (note) VALUES ($1) RETURNING id', [note]);
+    const inserted = await db.query<{ id: string }>('INSERT INTO smoke.events (note) VALUES ($1) RETURNING id', [note]);
     const committedAt = Date.now();
     const id = Number(inserted.rows[0]!.id);
 
@@ -169,7 +173,7 @@ describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {
     expect(event.value.op).toBe('c');
     expect(event.value.before).toBeNull();
     expect(event.value.after).toMatchObject({ id, note });
-    expect(event.value.source).toMatchObject({ db: crmUrl.pathname.slice(1), table: 'smoke_events' });
+    expect(event.value.source).toMatchObject({ db: crmUrl.pathname.slice(1), schema: 'smoke', table: 'events' });
     expect(event.value.source.lsn).toBeGreaterThan(0);
 
     const row = await until('the row in ClickHouse', async () => {

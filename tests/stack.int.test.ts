@@ -41,12 +41,15 @@ describe('native stack lifecycle', () => {
     for (const url of [env.CRM_DATABASE_URL, env.TELEMETRY_DATABASE_URL]) {
       const db = new pg.Client({ connectionString: url });
       await db.connect();
-      await db.query('CREATE TABLE IF NOT EXISTS stack_persistence_check (marker text PRIMARY KEY)');
-      await db.query('INSERT INTO stack_persistence_check VALUES ($1)', [marker]);
+      // A schema of its own: `public` belongs to the product's migrations.
+      await db.query('CREATE SCHEMA IF NOT EXISTS stack_check');
+      await db.query('CREATE TABLE IF NOT EXISTS stack_check.persistence (marker text PRIMARY KEY)');
+      await db.query('INSERT INTO stack_check.persistence VALUES ($1)', [marker]);
       await db.end();
     }
-    await ch.command({ query: 'CREATE TABLE IF NOT EXISTS default.stack_persistence_check (marker String) ENGINE = MergeTree ORDER BY marker' });
-    await ch.insert({ table: 'default.stack_persistence_check', values: [{ marker }], format: 'JSONEachRow' });
+    await ch.command({ query: 'CREATE DATABASE IF NOT EXISTS stack_check' });
+    await ch.command({ query: 'CREATE TABLE IF NOT EXISTS stack_check.persistence (marker String) ENGINE = MergeTree ORDER BY marker' });
+    await ch.insert({ table: 'stack_check.persistence', values: [{ marker }], format: 'JSONEachRow' });
     await ch.close();
     const producer = kafka.producer();
     await producer.connect();
@@ -68,14 +71,14 @@ describe('native stack lifecycle', () => {
     for (const url of [env.CRM_DATABASE_URL, env.TELEMETRY_DATABASE_URL]) {
       const db = new pg.Client({ connectionString: url });
       await db.connect();
-      const r = await db.query('SELECT 1 FROM stack_persistence_check WHERE marker = $1', [marker]);
+      const r = await db.query('SELECT 1 FROM stack_check.persistence WHERE marker = $1', [marker]);
       expect(r.rowCount, url).toBe(1);
       await db.end();
     }
 
     const ch2 = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
     const rs = await ch2.query({
-      query: 'SELECT count() AS n FROM default.stack_persistence_check WHERE marker = {m:String}',
+      query: 'SELECT count() AS n FROM stack_check.persistence WHERE marker = {m:String}',
       query_params: { m: marker },
       format: 'JSONEachRow',
     });

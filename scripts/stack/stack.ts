@@ -6,6 +6,7 @@ import { KafkaBroker } from './components/kafka.js';
 import { KafkaConnect } from './components/connect.js';
 import { NodeService } from './components/node-service.js';
 import { ExternalClickHouse } from './components/external-clickhouse.js';
+import { provision } from './provision.js';
 import { StackError, treeRssKb, waitFor } from './proc.js';
 
 /**
@@ -77,35 +78,44 @@ export async function up(
   log: (line: string) => void = () => {},
 ): Promise<UpReport[]> {
   const report: UpReport[] = [];
-  for (const c of components(config).filter((c) => tiers.includes(c.tier))) {
-    const t0 = Date.now();
-    await c.install();
-    const before = await c.health();
-    let action: UpReport['action'] = 'already running';
-    if (!before.ok) {
-      if (c.pid() === undefined) {
-        log(`starting ${c.name} (${c.address})…`);
-        await c.start();
-        action = 'started';
-      }
+  for (const tier of ['infrastructure', 'apps'] as const) {
+    if (!tiers.includes(tier)) continue;
+    for (const c of components(config).filter((c) => c.tier === tier)) {
+      report.push(await bringUp(c, log));
     }
-    // Idempotent post-start work (databases, topics) is retried until the component
-    // settles, so a process that was still booting from an earlier call is waited for.
-    await waitFor(
-      c.name,
-      async () => {
-        await c.afterStart?.();
-        const h = await c.health();
-        if (!h.ok) throw new Error(h.detail);
-        return true;
-      },
-      { timeoutS: 60, logFile: c.logFile },
-    );
-    const seconds = (Date.now() - t0) / 1000;
-    report.push({ name: c.name, action, seconds });
-    log(`${action === 'started' ? '✔ started' : '= running'}  ${c.name.padEnd(18)} ${c.address}  (${seconds.toFixed(1)}s)`);
+    // Schemas exist before any app starts (and before tests use the databases).
+    if (tier === 'infrastructure') await provision(config, log);
   }
   return report;
+}
+
+async function bringUp(c: Component, log: (line: string) => void): Promise<UpReport> {
+  const t0 = Date.now();
+  await c.install();
+  const before = await c.health();
+  let action: UpReport['action'] = 'already running';
+  if (!before.ok) {
+    if (c.pid() === undefined) {
+      log(`starting ${c.name} (${c.address})…`);
+      await c.start();
+      action = 'started';
+    }
+  }
+  // Idempotent post-start work (databases, topics) is retried until the component
+  // settles, so a process that was still booting from an earlier call is waited for.
+  await waitFor(
+    c.name,
+    async () => {
+      await c.afterStart?.();
+      const h = await c.health();
+      if (!h.ok) throw new Error(h.detail);
+      return true;
+    },
+    { timeoutS: 60, logFile: c.logFile },
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  log(`${action === 'started' ? '✔ started' : '= running'}  ${c.name.padEnd(18)} ${c.address}  (${seconds.toFixed(1)}s)`);
+  return { name: c.name, action, seconds };
 }
 
 /** Stops in reverse start order: apps first, so nothing writes into a stopping broker. */

@@ -4,3 +4,4 @@ export * from './metrics.js';
 export * from './json-body.js';
 export * from './server.js';
 export * from './health.js';
+export * from './app.js';

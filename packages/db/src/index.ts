@@ -1,0 +1,1 @@
+export { createPgAdapter, FixedPrismaPg } from './pg-adapter.js';

@@ -1,0 +1,79 @@
+import type { Context } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { Logger } from 'pino';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import { jsonBody } from './json-body.js';
+import type { HttpMetrics } from './metrics.js';
+import { issuesFromZod, problem, ProblemType, validationProblem } from './problem.js';
+import { requestContext, type RequestVariables } from './request-context.js';
+
+export type ApiEnv = { Variables: RequestVariables };
+export type ApiApp = OpenAPIHono<ApiEnv>;
+
+export interface ApiAppOptions {
+  service: string;
+  title: string;
+  version: string;
+  description: string;
+  log: Logger;
+  metrics: HttpMetrics;
+  readiness: ReadinessCheck[];
+  maxBodyBytes: number;
+  /** Turns a known failure (a database outage, a unique violation) into a problem response. */
+  mapError?: (err: Error, c: Context<ApiEnv>) => Response | undefined;
+}
+
+/**
+ * The frame both APIs share, in request order: request id + access log, metrics,
+ * JSON body guards, then the routes; plus /health, /ready, /metrics, /openapi.json
+ * (generated from the routes' zod schemas) and /docs. Every error leaves as
+ * application/problem+json.
+ */
+export function createApiApp(opts: ApiAppOptions): ApiApp {
+  const app = new OpenAPIHono<ApiEnv>({
+    // Schema validation failures list every issue at once (422); a param or query
+    // issue is prefixed with where it was found.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const prefix = result.target === 'json' ? [] : [result.target];
+        return validationProblem(c, issuesFromZod(result.error, prefix));
+      }
+    },
+  });
+
+  app.use('*', requestContext(opts.log));
+  app.use('*', opts.metrics.middleware);
+  app.use('*', ...jsonBody(opts.maxBodyBytes));
+
+  app.route('/', healthRoutes(opts.service, opts.readiness));
+  app.get('/metrics', async (c) =>
+    c.body(await opts.metrics.registry.metrics(), 200, { 'content-type': opts.metrics.registry.contentType }),
+  );
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: opts.title, version: opts.version, description: opts.description },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: opts.title }));
+
+  app.notFound((c) =>
+    problem(c, {
+      type: ProblemType.notFound,
+      title: 'Not found',
+      status: 404,
+      detail: `no route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
+  app.onError((err, c) => {
+    const mapped = opts.mapError?.(err, c);
+    if (mapped) return mapped;
+    (c.get('log') ?? opts.log).error({ err }, 'unhandled error');
+    return problem(c, {
+      type: ProblemType.internal,
+      title: 'Internal error',
+      status: 500,
+      detail: 'the request failed unexpectedly; the request id identifies it in the logs',
+    });
+  });
+  return app;
+}

@@ -1,0 +1,3 @@
+import { defineDbConfig } from '../../packages/db/src/prisma-cli-config.js';
+
+export default defineDbConfig(import.meta.dirname, 'CRM_DATABASE_URL');
