@@ -1,0 +1,3 @@
+export * from './limits.js';
+export * from './users.js';
+export * from './telemetry.js';
