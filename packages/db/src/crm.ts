@@ -1,8 +1,25 @@
+import type pg from 'pg';
 import { PrismaClient } from './generated/crm/client.js';
-import { createPgAdapter } from './pg-adapter.js';
+import { createPool, FixedPrismaPg } from './pg-adapter.js';
 
 export * from './generated/crm/client.js';
 
-export function createCrmClient(url: string): PrismaClient {
-  return new PrismaClient({ adapter: createPgAdapter(url) });
+export interface CrmDb {
+  prisma: PrismaClient;
+  /** The pool under Prisma: raw SQL for bulk paths, and pool metrics. */
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function createCrmDb(url: string, poolConfig: pg.PoolConfig = {}): CrmDb {
+  const pool = createPool(url, poolConfig);
+  const prisma = new PrismaClient({ adapter: new FixedPrismaPg(pool) });
+  return {
+    prisma,
+    pool,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
 }

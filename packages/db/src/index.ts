@@ -1,1 +1,2 @@
-export { createPgAdapter, FixedPrismaPg } from './pg-adapter.js';
+export { createPgAdapter, createPool, FixedPrismaPg } from './pg-adapter.js';
+export { classifyDbError, type DbError, type DbErrorKind } from './errors.js';

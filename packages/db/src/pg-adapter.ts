@@ -97,9 +97,15 @@ export type PgConfig = pg.PoolConfig & { connectionString: string };
 export class FixedPrismaPg extends PrismaPg {
   readonly #config: PgConfig;
 
-  constructor(config: PgConfig) {
-    super({ ...config, Client: PrismaCompatClient });
-    this.#config = config;
+  /** A config (the CLI) or a pool from `createPool` (the apps, which watch the pool). */
+  constructor(config: PgConfig | pg.Pool) {
+    if (config instanceof pg.Pool) {
+      super(config);
+      this.#config = config.options as PgConfig;
+    } else {
+      super({ ...config, Client: PrismaCompatClient });
+      this.#config = config;
+    }
   }
 
   override async connect(): Promise<PgAdapter> {
@@ -128,4 +134,21 @@ export class FixedPrismaPg extends PrismaPg {
 
 export function createPgAdapter(connectionString: string, poolConfig: pg.PoolConfig = {}): FixedPrismaPg {
   return new FixedPrismaPg({ ...poolConfig, connectionString });
+}
+
+/**
+ * The apps' pool. Every wait is bounded so that a database outage becomes a quick
+ * error (the APIs answer 503) instead of a request that hangs: connecting gives up
+ * after `connectionTimeoutMillis`, a query after `query_timeout`.
+ */
+export function createPool(connectionString: string, overrides: pg.PoolConfig = {}): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    Client: PrismaCompatClient,
+    max: 10,
+    connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
+    query_timeout: 15_000,
+    ...overrides,
+  });
 }
