@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['tests/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts'],
+          include: ['tests/**/*.int.test.ts', 'apps/*/test/**/*.int.test.ts', 'scripts/**/*.int.test.ts'],
           globalSetup: ['tests/setup/stack.ts'],
           // One stack, shared: files run one after another so they don't fight over it.
           fileParallelism: false,
