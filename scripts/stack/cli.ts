@@ -11,6 +11,21 @@ const USAGE = `usage: stack <command>
   reset            down, then delete all data under the state directory (downloads kept)
   logs <name>      last lines of a component's log`;
 
+function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
+  const e = config.env;
+  return [
+    '',
+    `  CRM API            http://127.0.0.1:${e.CRM_API_PORT}        docs: http://127.0.0.1:${e.CRM_API_PORT}/docs`,
+    `  Telemetry API      http://127.0.0.1:${e.TELEMETRY_API_PORT}        docs: http://127.0.0.1:${e.TELEMETRY_API_PORT}/docs`,
+    `  Stream processor   http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}/health`,
+    `  ClickHouse HTTP    ${config.clickhouse.url.origin}/?query=SELECT+1`,
+    `  Kafka bootstrap    ${e.KAFKA_BROKERS.join(',')}`,
+    `  Kafka Connect      ${config.connect.url.origin}/connectors`,
+    ...config.postgres.map((p) => `  PostgreSQL         ${p.database} at ${p.url.hostname}:${p.port}`),
+    '',
+  ].join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   loadDotEnv();
   const config = loadStackConfig();
@@ -22,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       const t0 = Date.now();
       await up(config, tiers, log);
       log(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)}s — state in ${config.stateDir}`);
+      if (tiers.includes('apps')) log(whereThingsAre(config));
       return 0;
     }
     case 'down':
