@@ -1,15 +1,45 @@
 import { z } from 'zod';
-import { logLevel, parseEnv, port } from '@cdc/config';
+import { endpointsSchema, logLevel, parseEnv } from '@cdc/config';
 
 const schema = z.object({
-  HOST: z.string().default('127.0.0.1'),
-  CRM_API_PORT: port.default(3002),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  // Same defaults as the rest of the pipeline, so the stack, the tests and this
+  // process agree on addresses without any .env.
+  CRM_API_PORT: endpointsSchema.shape.CRM_API_PORT,
+  CRM_DATABASE_URL: endpointsSchema.shape.CRM_DATABASE_URL,
   LOG_LEVEL: logLevel.default('info'),
+  CRM_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  // How long SIGTERM waits for in-flight requests before cutting connections.
+  CRM_API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
-export type Config = { host: string; port: number; logLevel: z.infer<typeof logLevel> };
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof logLevel>;
+  databaseUrl: string;
+  dbPoolMax: number;
+  shutdownGraceMs: number;
+  /**
+   * Largest accepted request body. Part of the API contract (documented in the
+   * OpenAPI description), not an environment knob: one user is far below 4 KiB,
+   * so 64 KiB leaves room without letting a client make us buffer megabytes.
+   */
+  maxBodyBytes: number;
+}
 
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Reads and validates the environment once, at start; every problem is listed in one error. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const e = parseEnv('crm-api', schema, env);
-  return { host: e.HOST, port: e.CRM_API_PORT, logLevel: e.LOG_LEVEL };
+  return Object.freeze({
+    host: e.HOST,
+    port: e.CRM_API_PORT,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.CRM_DATABASE_URL,
+    dbPoolMax: e.CRM_DB_POOL_MAX,
+    shutdownGraceMs: e.CRM_API_SHUTDOWN_GRACE_MS,
+    maxBodyBytes: MAX_BODY_BYTES,
+  });
 }

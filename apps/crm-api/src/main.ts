@@ -1,25 +1,23 @@
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { pino } from 'pino';
 import { loadDotEnv } from '@cdc/config';
+import { createCrmDb } from '@cdc/db/crm';
+import { exitOnSignals, startServer } from '@cdc/http';
+import { createApp, SERVICE } from './app.js';
 import { loadConfig } from './config.js';
 
-// Skeleton: liveness only, so the stack's start order and health checks are real.
-// The service itself arrives with its issue.
 loadDotEnv();
 const config = loadConfig();
-const log = pino({ name: 'crm-api', level: config.logLevel });
+const log = pino({ name: SERVICE, level: config.logLevel });
+const db = createCrmDb(config.databaseUrl, { max: config.dbPoolMax });
+const { app } = createApp({ db, log, config });
 
-const app = new Hono();
-app.get('/health', (c) => c.json({ status: 'ok', service: 'crm-api' }));
-
-const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
-  log.info({ address: info.address, port: info.port }, 'listening'),
-);
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
-  });
-}
+// Started even when the database is down: /health stays up, /ready and the data
+// routes answer 503 until it is back.
+const server = await startServer(app, {
+  host: config.host,
+  port: config.port,
+  log,
+  graceMs: config.shutdownGraceMs,
+  onClose: () => db.close(),
+});
+exitOnSignals(server, log);

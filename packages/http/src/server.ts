@@ -35,12 +35,19 @@ export function startServer(app: Hono<any>, opts: ServeOptions): Promise<Running
                 opts.log.warn('grace period over, closing remaining connections');
                 if ('closeAllConnections' in server) server.closeAllConnections();
               }, opts.graceMs ?? 10_000);
+              // A keep-alive socket turns idle as soon as its in-flight response is
+              // sent; close idle ones now and as they appear, or close() waits for
+              // each client's keep-alive timeout.
+              const reap = () => {
+                if ('closeIdleConnections' in server) server.closeIdleConnections();
+              };
+              const reaper = setInterval(reap, 100);
               server.close(() => {
                 clearTimeout(timer);
+                clearInterval(reaper);
                 done();
               });
-              // Idle keep-alive sockets would otherwise hold close() open until they time out.
-              if ('closeIdleConnections' in server) server.closeIdleConnections();
+              reap();
             });
             await opts.onClose?.();
             opts.log.info('stopped');

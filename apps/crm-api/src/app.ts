@@ -1,0 +1,70 @@
+import type { CrmDb } from '@cdc/db/crm';
+import { createApiApp, createHttpMetrics, type ApiApp, type HttpMetrics } from '@cdc/http';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { mapDbError } from './db-errors.js';
+import { documentOperationalRoutes } from './routes/operations.js';
+import { registerUserRoutes } from './routes/users.js';
+import { createUsersRepository } from './users-repository.js';
+
+export const SERVICE = 'crm-api';
+export const VERSION = '0.1.0';
+
+export interface AppDeps {
+  db: Pick<CrmDb, 'prisma' | 'pool'>;
+  log: Logger;
+  config: Pick<Config, 'maxBodyBytes'>;
+}
+
+export interface CrmApp {
+  app: ApiApp;
+  metrics: HttpMetrics;
+}
+
+/**
+ * The whole HTTP surface, built from injected dependencies and nothing global, so
+ * tests build as many instances as they need (one on a dead database, say).
+ */
+export function createApp({ db, log, config }: AppDeps): CrmApp {
+  // pg emits 'error' when an idle pooled connection dies (database restart, network
+  // cut); unheard, that event would crash the process. The pool drops the
+  // connection and opens a fresh one on the next request: this is how the service
+  // recovers without a restart.
+  db.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+
+  const metrics = createHttpMetrics(SERVICE);
+  metrics.observePool('crm', () => ({
+    total: db.pool.totalCount,
+    idle: db.pool.idleCount,
+    waiting: db.pool.waitingCount,
+  }));
+
+  const kib = Math.round(config.maxBodyBytes / 1024);
+  const app = createApiApp({
+    service: SERVICE,
+    title: 'CRM API',
+    version: VERSION,
+    description:
+      'Users of the CRM (crm_db.public.users); every change is streamed to Kafka by Debezium.\n\n' +
+      `Request bodies: application/json, at most ${kib} KiB (${config.maxBodyBytes} bytes; larger → 413). ` +
+      'Every error is application/problem+json (RFC 9457); input errors (422) list every problem in `errors`. ' +
+      'While the database is unreachable, requests get 503 with Retry-After and /ready answers 503.',
+    log,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    readiness: [
+      {
+        name: 'crm_db',
+        // Straight on the pool: readiness is about the database, not the ORM.
+        check: async () => {
+          await db.pool.query('SELECT 1');
+        },
+      },
+    ],
+    mapError: mapDbError,
+  });
+
+  registerUserRoutes(app, createUsersRepository(db.prisma));
+  documentOperationalRoutes(app);
+  return { app, metrics };
+}

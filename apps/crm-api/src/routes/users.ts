@@ -1,0 +1,171 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ProblemType, type ApiApp } from '@cdc/http';
+import { IncomingUser, LIMITS, User, UserPatch } from '@cdc/schemas';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { problemResponse, problemResponses } from '../problems.js';
+import type { UsersRepository } from '../users-repository.js';
+
+export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
+
+function problems<K extends keyof typeof problemResponses>(...codes: K[]): Pick<typeof problemResponses, K> {
+  return Object.fromEntries(codes.map((k) => [k, problemResponses[k]])) as Pick<typeof problemResponses, K>;
+}
+
+// Path and query values arrive as strings; only plain decimal digits are accepted
+// (Number() alone would also take "0x10", "1e3" or " 7").
+const decimal = (what: string) => z.string().regex(/^\d{1,10}$/, `expected ${what} as decimal digits`).transform(Number);
+
+const IdParams = z.object({
+  id: decimal('a user id')
+    .pipe(z.int().min(1).max(LIMITS.int32Max))
+    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer', minimum: 1, maximum: LIMITS.int32Max, example: 42 }),
+});
+
+const ListQuery = z.object({
+  limit: decimal('limit')
+    .pipe(z.int().min(PAGE_LIMIT.min).max(PAGE_LIMIT.max))
+    .default(PAGE_LIMIT.default)
+    .openapi({
+      param: { name: 'limit', in: 'query' },
+      type: 'integer',
+      minimum: PAGE_LIMIT.min,
+      maximum: PAGE_LIMIT.max,
+      default: PAGE_LIMIT.default,
+    }),
+  cursor: z
+    .string()
+    .transform((s, ctx) => {
+      const afterId = decodeCursor(s);
+      if (afterId === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor issued by this API (use next_cursor as is)' });
+        return z.NEVER;
+      }
+      return afterId;
+    })
+    .optional()
+    .openapi({
+      param: { name: 'cursor', in: 'query' },
+      type: 'string',
+      description: 'next_cursor of the previous page; opaque. Omit for the first page.',
+    }),
+});
+
+const UserPage = z
+  .object({
+    items: z.array(User),
+    next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+  })
+  .openapi('UserPage');
+
+const jsonBody = <S extends z.ZodType>(schema: S, description: string) => ({
+  required: true,
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const userResponse = (description: string) => ({ description, content: { 'application/json': { schema: User } } });
+
+const createUser = createRoute({
+  method: 'post',
+  path: '/users',
+  tags: ['users'],
+  summary: 'Register a user',
+  description: 'id, user_uuid and registered_at are set by the database; sending them is an error (unknown field).',
+  request: { body: jsonBody(IncomingUser, 'The new user. Unknown fields are rejected.') },
+  responses: {
+    201: {
+      ...userResponse('Created'),
+      headers: z.object({ Location: z.string().openapi({ example: '/users/42' }) }),
+    },
+    ...problems(400, 409, 413, 415, 422, 500, 503),
+  },
+});
+
+const getUser = createRoute({
+  method: 'get',
+  path: '/users/{id}',
+  tags: ['users'],
+  summary: 'Read one user',
+  request: { params: IdParams },
+  responses: { 200: userResponse('The user'), ...problems(404, 422, 500, 503) },
+});
+
+const listUsers = createRoute({
+  method: 'get',
+  path: '/users',
+  tags: ['users'],
+  summary: 'List users in id order, one page at a time',
+  description:
+    'Keyset pagination: follow next_cursor until it is null. Rows inserted or deleted meanwhile never ' +
+    'shift the pages, so no row is skipped or repeated.',
+  request: { query: ListQuery },
+  responses: {
+    200: { description: 'One page', content: { 'application/json': { schema: UserPage } } },
+    ...problems(422, 500, 503),
+  },
+});
+
+const patchUser = createRoute({
+  method: 'patch',
+  path: '/users/{id}',
+  tags: ['users'],
+  summary: 'Change some fields of a user',
+  description: 'Only the fields sent change. id, user_uuid and registered_at cannot be set (unknown fields).',
+  request: { params: IdParams, body: jsonBody(UserPatch, 'At least one field of IncomingUser.') },
+  responses: { 200: userResponse('The user after the change'), ...problems(400, 404, 409, 413, 415, 422, 500, 503) },
+});
+
+const deleteUser = createRoute({
+  method: 'delete',
+  path: '/users/{id}',
+  tags: ['users'],
+  summary: 'Delete a user',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted' }, ...problems(404, 422, 500, 503) },
+});
+
+const notFound = (id: number) => ({
+  type: ProblemType.notFound,
+  title: 'Not found',
+  status: 404 as const,
+  detail: `no user with id ${id}`,
+});
+
+/** The /users resource. Database failures propagate to the app's error mapping. */
+export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
+  app.openapi(createUser, async (c) => {
+    const user = await users.create(c.req.valid('json'));
+    c.get('log').info({ user_id: user.id }, 'user created');
+    c.header('Location', `/users/${user.id}`);
+    return c.json(user, 201);
+  });
+
+  app.openapi(getUser, async (c) => {
+    const { id } = c.req.valid('param');
+    const user = await users.get(id);
+    if (!user) return problemResponse(c, notFound(id));
+    return c.json(user, 200);
+  });
+
+  app.openapi(listUsers, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const page = await users.list({ limit, afterId: cursor });
+    return c.json({ items: page.items, next_cursor: page.lastId === null ? null : encodeCursor(page.lastId) }, 200);
+  });
+
+  app.openapi(patchUser, async (c) => {
+    const { id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const user = await users.update(id, patch);
+    if (!user) return problemResponse(c, notFound(id));
+    c.get('log').info({ user_id: id, fields: Object.keys(patch) }, 'user updated');
+    return c.json(user, 200);
+  });
+
+  app.openapi(deleteUser, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await users.delete(id))) return problemResponse(c, notFound(id));
+    c.get('log').info({ user_id: id }, 'user deleted');
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { createCrmDb, type CrmDb } from '@cdc/db/crm';
+import { pino } from 'pino';
+import { expect } from 'vitest';
+import { createApp, type CrmApp } from '../src/app.js';
+import { MAX_BODY_BYTES } from '../src/config.js';
+
+loadDotEnv();
+export const CRM_DATABASE_URL = loadEndpoints().CRM_DATABASE_URL;
+
+/**
+ * Unique per call: other suites write to the same table at the same time. Kept
+ * short: an e-mail's local part is at most 64 characters.
+ */
+export function uniqueEmail(tag: string): string {
+  return `crm+${tag}-${randomBytes(8).toString('hex')}@example.com`;
+}
+
+export interface TestApp extends CrmApp {
+  db: CrmDb;
+  /** Every log line the app wrote, parsed. */
+  logLines: () => Record<string, unknown>[];
+}
+
+/** createApp on a real database, logging into memory so tests can read the lines. */
+export function buildApp(databaseUrl = CRM_DATABASE_URL): TestApp {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+  const db = createCrmDb(databaseUrl);
+  const app = createApp({ db, log, config: { maxBodyBytes: MAX_BODY_BYTES } });
+  return { ...app, db, logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+export function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  };
+}
+
+/** Rows with this e-mail, read straight from the table (not through the API under test). */
+export async function countByEmail(db: CrmDb, email: string): Promise<number> {
+  const r = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+  return r.rows[0]!.n;
+}
+
+/** Deletes only rows this suite created (by their unique e-mails). */
+export async function deleteByEmails(db: CrmDb, emails: string[]): Promise<void> {
+  if (emails.length > 0) await db.pool.query('DELETE FROM users WHERE email = ANY($1)', [emails]);
+}
+
+export interface ProblemJson {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance: string;
+  request_id?: string;
+  errors?: { path: string; message: string; code?: string }[];
+}
+
+/** Asserts an RFC 9457 problem response with this status and returns its body. */
+export async function expectProblem(res: Response, status: number): Promise<ProblemJson> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = JSON.parse(text) as ProblemJson;
+  expect(body.status).toBe(status);
+  expect(body.type).toMatch(/^https:\/\/cdc-pipeline\.local\/problems\//);
+  expect(body.request_id).toBe(res.headers.get('x-request-id'));
+  return body;
+}
+
+export function errorPaths(p: ProblemJson): string[] {
+  return (p.errors ?? []).map((e) => e.path).sort();
+}
