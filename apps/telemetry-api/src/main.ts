@@ -1,25 +1,23 @@
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { pino } from 'pino';
 import { loadDotEnv } from '@cdc/config';
+import { createTelemetryDb } from '@cdc/db/telemetry';
+import { exitOnSignals, startServer } from '@cdc/http';
+import { createApp, SERVICE } from './app.js';
 import { loadConfig } from './config.js';
 
-// Skeleton: liveness only, so the stack's start order and health checks are real.
-// The service itself arrives with its issue.
 loadDotEnv();
 const config = loadConfig();
-const log = pino({ name: 'telemetry-api', level: config.logLevel });
+const log = pino({ name: SERVICE, level: config.logLevel });
 
-const app = new Hono();
-app.get('/health', (c) => c.json({ status: 'ok', service: 'telemetry-api' }));
+const db = createTelemetryDb(config.databaseUrl, { max: config.poolMax });
+const { app } = createApp({ db, log });
 
-const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
-  log.info({ address: info.address, port: info.port }, 'listening'),
-);
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    log.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
-  });
-}
+// The pool connects lazily: the service starts (and /health answers) while the
+// database is still down; /ready and the data routes say 503 until it is back.
+const server = await startServer(app, {
+  host: config.host,
+  port: config.port,
+  log,
+  onClose: () => db.close(),
+});
+exitOnSignals(server, log);

@@ -1,0 +1,75 @@
+import type { TelemetryDb } from '@cdc/db/telemetry';
+import { createApiApp, createHttpMetrics, type ApiApp, type HttpMetrics } from '@cdc/http';
+import { LIMITS } from '@cdc/schemas';
+import type { Logger } from 'pino';
+import { mapError } from './db-errors.js';
+import { createEventsRepository } from './events-repository.js';
+import { BATCH_MAX_BODY_BYTES, SINGLE_MAX_BODY_BYTES } from './limits.js';
+import { createIngestCounter } from './metrics.js';
+import { registerEventRoutes } from './routes/events.js';
+
+export const SERVICE = 'telemetry-api';
+export const VERSION = '1.0.0';
+
+export interface AppDeps {
+  db: Pick<TelemetryDb, 'pool'>;
+  log: Logger;
+}
+
+export interface TelemetryApp {
+  app: ApiApp;
+  metrics: HttpMetrics;
+}
+
+/**
+ * The whole HTTP surface from injected dependencies and nothing global, so tests can
+ * build as many instances as they need (one behind a cut-able proxy, say).
+ */
+export function createApp({ db, log }: AppDeps): TelemetryApp {
+  // pg emits 'error' when an idle pooled connection dies (database restart, network
+  // cut); unheard, that event would crash the process. The pool drops the
+  // connection and opens a new one on the next request: that is how the service
+  // recovers from an outage without a restart.
+  db.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+
+  const metrics = createHttpMetrics(SERVICE);
+  metrics.observePool('telemetry', () => ({
+    total: db.pool.totalCount,
+    idle: db.pool.idleCount,
+    waiting: db.pool.waitingCount,
+  }));
+
+  const app = createApiApp({
+    service: SERVICE,
+    title: 'Telemetry API',
+    version: VERSION,
+    description:
+      'EMG sensor events from prostheses (telemetry_db.public.telemetry_events); every stored event is ' +
+      'streamed to Kafka by Debezium.\n\n' +
+      'Writes are idempotent by `event_uuid`. Request bodies: application/json, at most ' +
+      `${SINGLE_MAX_BODY_BYTES / 1024} KiB for POST /telemetry-events and ` +
+      `${BATCH_MAX_BODY_BYTES / 1024 / 1024} MiB for POST /telemetry-events/batch ` +
+      `(${LIMITS.batchMaxItems} events of typical size are about 3 MB); larger → 413. ` +
+      'Every error is application/problem+json (RFC 9457); input errors (422) list every problem in `errors`. ' +
+      'A database outage answers 503 with Retry-After.',
+    log,
+    metrics,
+    readiness: [
+      {
+        name: 'telemetry_db',
+        check: async () => {
+          await db.pool.query('SELECT 1');
+        },
+      },
+    ],
+    // The larger (batch) limit; the single route adds its own, stricter one.
+    maxBodyBytes: BATCH_MAX_BODY_BYTES,
+    mapError,
+  });
+
+  registerEventRoutes(app, {
+    repo: createEventsRepository(db.pool),
+    ingested: createIngestCounter(metrics.registry),
+  });
+  return { app, metrics };
+}

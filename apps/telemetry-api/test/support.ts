@@ -1,0 +1,205 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
+import { startServer, type HttpMetrics, type RunningServer } from '@cdc/http';
+import { createApp } from '../src/app.js';
+
+loadDotEnv();
+export const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
+
+/**
+ * Other tests write to the same table at the same time: every event made here has a
+ * fresh event_uuid and a user_id in a range drawn at random for this test file, and
+ * clean-up deletes only that range.
+ */
+export const USER_BASE = randomInt(100_000_000, 800_000_000);
+export const USER_SPAN = 100_000;
+
+export interface TestEvent {
+  event_uuid?: string;
+  user_id: number;
+  prosthesis_type: string;
+  muscle_group: string;
+  signal_frequency: number;
+  signal_duration: number;
+  signal_amplitude: number;
+  event_timestamp: string;
+}
+
+let seq = 0;
+export function makeEvent(overrides: Partial<TestEvent> = {}): TestEvent & { event_uuid: string } {
+  seq++;
+  return {
+    event_uuid: randomUUID(),
+    user_id: USER_BASE + (seq % USER_SPAN),
+    prosthesis_type: 'myoelectric_hand',
+    muscle_group: 'forearm_flexors',
+    signal_frequency: 1000 + (seq % 500),
+    signal_duration: 250,
+    signal_amplitude: 0.25 + seq / 1024,
+    event_timestamp: `2026-11-25T12:00:00.${String(seq % 1_000_000).padStart(6, '0')}Z`,
+    ...overrides,
+  };
+}
+
+/** A direct connection for assertions: what is really in the table. */
+export const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 3 });
+
+export async function countByUuids(uuids: readonly string[]): Promise<number> {
+  const { rows } = await admin.query<{ n: string }>(
+    'SELECT count(*) AS n FROM telemetry_events WHERE event_uuid = ANY($1::uuid[])',
+    [uuids],
+  );
+  return Number(rows[0]!.n);
+}
+
+export interface StoredRow {
+  event_uuid: string;
+  user_id: number;
+  prosthesis_type: string;
+  muscle_group: string;
+  signal_frequency: number;
+  signal_duration: number;
+  signal_amplitude: number;
+  event_timestamp: string;
+}
+
+export async function storedRow(uuid: string): Promise<StoredRow | undefined> {
+  const { rows } = await admin.query<StoredRow>(
+    `SELECT event_uuid::text, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
+            signal_amplitude, to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS event_timestamp
+       FROM telemetry_events WHERE event_uuid = $1::uuid`,
+    [uuid],
+  );
+  return rows[0];
+}
+
+export async function deleteTestRows(): Promise<void> {
+  await admin.query('DELETE FROM telemetry_events WHERE user_id >= $1 AND user_id < $2', [USER_BASE, USER_BASE + USER_SPAN]);
+}
+
+export const silentLog = pino({ level: 'silent' });
+
+export interface TestApi {
+  url: string;
+  db: TelemetryDb;
+  metrics: HttpMetrics;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+/** The real app on a real socket (ephemeral port), on its own pool. */
+export async function startTestApi(opts: { databaseUrl?: string; log?: Logger } = {}): Promise<TestApi> {
+  const log = opts.log ?? silentLog;
+  const db = createTelemetryDb(opts.databaseUrl ?? DATABASE_URL);
+  const { app, metrics } = createApp({ db, log });
+  const server = await startServer(app, { host: '127.0.0.1', port: 0, log, graceMs: 2000, onClose: () => db.close() });
+  return { url: server.url, db, metrics, server, close: () => server.close() };
+}
+
+export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** A response body, loosely typed: the assertions that follow are the check. */
+export async function readJson(res: Response): Promise<any> {
+  return res.json();
+}
+
+export interface ProblemJson {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance: string;
+  request_id?: string;
+  errors?: { path: string; message: string; code?: string }[];
+}
+
+/** Asserts the problem+json shape and returns the body. */
+export async function readProblem(res: Response, status: number): Promise<ProblemJson> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/problem+json')) throw new Error(`expected application/problem+json, got ${type}`);
+  const body = JSON.parse(text) as ProblemJson;
+  if (body.status !== status) throw new Error(`problem.status ${body.status} ≠ ${status}`);
+  return body;
+}
+
+export function errorPaths(p: ProblemJson): string[] {
+  return (p.errors ?? []).map((e) => e.path).sort();
+}
+
+/**
+ * A TCP proxy in front of the real database that a test can cut (stop: refuse new
+ * connections and drop the open ones, as a stopped PostgreSQL does) and restore on
+ * the same port.
+ */
+export interface TcpProxy {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+
+  const listen = async () => {
+    const s = createServer((client) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const sock of [client, upstream]) {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    s.listen(port, '127.0.0.1');
+    await once(s, 'listening');
+    port = (s.address() as { port: number }).port;
+    server = s;
+  };
+
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    const closed = once(s, 'close');
+    s.close();
+    for (const sock of sockets) sock.destroy();
+    await closed;
+  };
+
+  await listen();
+  const url = new URL(targetUrl);
+  url.port = String(port);
+  return { port, url: url.toString(), stop, start: listen, close: stop };
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as { port: number };
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
