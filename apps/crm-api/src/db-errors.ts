@@ -1,9 +1,7 @@
 import type { Context } from 'hono';
-import { problem, ProblemType, type ApiEnv } from '@cdc/http';
+import { dependencyUnavailable, problem, ProblemType, type ApiEnv } from '@cdc/http';
 import { classifyDbError } from '@cdc/db';
 
-// Long enough for a restarting PostgreSQL, short enough that clients come back soon.
-const RETRY_AFTER_SECONDS = '5';
 
 /**
  * Known database failures → problem responses, for createApiApp's `mapError`.
@@ -16,13 +14,7 @@ export function mapDbError(err: Error, c: Context<ApiEnv>): Response | undefined
   switch (db.kind) {
     case 'unavailable':
       log?.warn({ reason: lastLine(db.message) }, 'database unavailable');
-      c.header('Retry-After', RETRY_AFTER_SECONDS);
-      return problem(c, {
-        type: ProblemType.unavailable,
-        title: 'Database unavailable',
-        status: 503,
-        detail: 'the database cannot be reached; retry later',
-      });
+      return dependencyUnavailable(c, 'database');
     case 'unique_violation': {
       // email is the only unique column a client can write (user_uuid is the
       // database's), so it is the answer when the driver does not name the column.

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, countByEmail, CRM_DATABASE_URL, deleteByEmails, expectProblem, json, uniqueEmail, type TestApp } from './support.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 const target = new URL(CRM_DATABASE_URL);
 const viaPort = (port: number) => {

@@ -1,10 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { classifyDbError } from '@cdc/db';
-import { problem, ProblemType, type ApiEnv } from '@cdc/http';
+import { dependencyUnavailable, problem, ProblemType, type ApiEnv } from '@cdc/http';
 
-// Long enough for a restarting PostgreSQL, short enough that clients come back soon.
-const RETRY_AFTER_SECONDS = '5';
 
 /**
  * createApiApp's `mapError`: known failures → problem responses; anything else is
@@ -28,13 +26,7 @@ export function mapError(err: Error, c: Context<ApiEnv>): Response | undefined {
   switch (db.kind) {
     case 'unavailable':
       log?.warn({ reason: db.message.split('\n').at(-1) }, 'database unavailable');
-      c.header('Retry-After', RETRY_AFTER_SECONDS);
-      return problem(c, {
-        type: ProblemType.unavailable,
-        title: 'Database unavailable',
-        status: 503,
-        detail: 'the database cannot be reached; retry later',
-      });
+      return dependencyUnavailable(c, 'database');
     case 'unique_violation':
       // ON CONFLICT (event_uuid) absorbs duplicates; another unique index would have to exist.
       log?.warn({ constraint: db.constraint }, 'unexpected unique violation');

@@ -1,3 +1,4 @@
+import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 import { randomInt, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -140,11 +141,11 @@ export function errorPaths(p: ProblemJson): string[] {
 }
 
 /**
- * A TCP proxy in front of the real database that a test can cut (stop: refuse new
- * connections and drop the open ones, as a stopped PostgreSQL does) and restore on
- * the same port.
+ * The shared test proxy (tests/support/tcp-proxy.ts) in front of the real database,
+ * with a URL to hand to the app: stop refuses new connections and drops open ones,
+ * as a stopped PostgreSQL does; start listens again on the same port.
  */
-export interface TcpProxy {
+export interface DbProxy {
   port: number;
   url: string;
   stop(): Promise<void>;
@@ -152,45 +153,14 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
+export async function startTcpProxy(targetUrl: string): Promise<DbProxy> {
   const target = new URL(targetUrl);
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-
-  const listen = async () => {
-    const s = createServer((client) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      for (const sock of [client, upstream]) {
-        sockets.add(sock);
-        sock.on('close', () => sockets.delete(sock));
-        sock.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    s.listen(port, '127.0.0.1');
-    await once(s, 'listening');
-    port = (s.address() as { port: number }).port;
-    server = s;
-  };
-
-  const stop = async () => {
-    const s = server;
-    server = undefined;
-    if (!s) return;
-    const closed = once(s, 'close');
-    s.close();
-    for (const sock of sockets) sock.destroy();
-    await closed;
-  };
-
-  await listen();
+  const proxy = new TcpProxy(target.hostname, Number(target.port));
+  await proxy.start();
   const url = new URL(targetUrl);
-  url.port = String(port);
-  return { port, url: url.toString(), stop, start: listen, close: stop };
+  url.port = String(proxy.port);
+  const stop = () => proxy.cut({ stop: true });
+  return { port: proxy.port, url: url.toString(), stop, start: () => proxy.start(), close: stop };
 }
 
 export async function freePort(): Promise<number> {

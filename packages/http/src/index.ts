@@ -5,3 +5,4 @@ export * from './json-body.js';
 export * from './server.js';
 export * from './health.js';
 export * from './app.js';
+export * from './openapi.js';

@@ -71,3 +71,20 @@ export function validationProblem(c: Context, errors: InputIssue[], detail?: str
     errors,
   });
 }
+
+/** Seconds a client should wait before retrying while a dependency is down. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * 503 for a dependency that does not answer, with Retry-After: long enough for a
+ * restarting PostgreSQL, short enough that clients come back soon.
+ */
+export function dependencyUnavailable(c: Context, what: string): Response {
+  c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  return problem(c, {
+    type: ProblemType.unavailable,
+    title: `${what[0]!.toUpperCase()}${what.slice(1)} unavailable`,
+    status: 503,
+    detail: `the ${what} cannot be reached; retry later`,
+  });
+}

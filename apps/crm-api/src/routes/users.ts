@@ -2,14 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ProblemType, type ApiApp } from '@cdc/http';
 import { IncomingUser, LIMITS, User, UserPatch } from '@cdc/schemas';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { problemResponse, problemResponses } from '../problems.js';
+import { problemResponse, problems } from '../problems.js';
 import type { UsersRepository } from '../users-repository.js';
 
 export const PAGE_LIMIT = { min: 1, max: 500, default: 50 } as const;
 
-function problems<K extends keyof typeof problemResponses>(...codes: K[]): Pick<typeof problemResponses, K> {
-  return Object.fromEntries(codes.map((k) => [k, problemResponses[k]])) as Pick<typeof problemResponses, K>;
-}
 
 // Path and query values arrive as strings; only plain decimal digits are accepted
 // (Number() alone would also take "0x10", "1e3" or " 7").
