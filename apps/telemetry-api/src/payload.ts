@@ -1,15 +1,8 @@
+import { TELEMETRY_PAYLOAD_FIELDS } from '@cdc/schemas';
 import type { NewEvent } from './event-input.js';
 
 /** The fields a client chooses; an event_uuid names exactly one combination of them. */
-export const PAYLOAD_FIELDS = [
-  'user_id',
-  'prosthesis_type',
-  'muscle_group',
-  'signal_frequency',
-  'signal_duration',
-  'signal_amplitude',
-  'event_timestamp',
-] as const satisfies readonly (keyof NewEvent)[];
+export const PAYLOAD_FIELDS = TELEMETRY_PAYLOAD_FIELDS;
 
 export type Payload = Pick<NewEvent, (typeof PAYLOAD_FIELDS)[number]>;
 

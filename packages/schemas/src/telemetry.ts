@@ -39,3 +39,17 @@ export const TelemetryEvent = z
   })
   .openapi('TelemetryEvent');
 export type TelemetryEvent = z.infer<typeof TelemetryEvent>;
+
+/**
+ * The fields a client chooses, in contract order: what an event_uuid identifies
+ * (idempotency compares them) and the columns of signal_samples.csv after event_uuid.
+ */
+export const TELEMETRY_PAYLOAD_FIELDS = [
+  'user_id',
+  'prosthesis_type',
+  'muscle_group',
+  'signal_frequency',
+  'signal_duration',
+  'signal_amplitude',
+  'event_timestamp',
+] as const satisfies readonly (keyof IncomingTelemetryEvent)[];

@@ -49,3 +49,6 @@ export const User = z
   })
   .openapi('User');
 export type User = z.infer<typeof User>;
+
+/** The fields a client writes, in contract order (also the columns of crm.csv before registered_at). */
+export const USER_INPUT_FIELDS = ['name', 'email', 'age', 'gender', 'country', 'address', 'phone'] as const satisfies readonly (keyof IncomingUser)[];
