@@ -1,25 +1,11 @@
 import type pg from 'pg';
 import { PrismaClient } from './generated/telemetry/client.js';
-import { createPool, FixedPrismaPg } from './pg-adapter.js';
+import { createDb, type Db } from './db.js';
 
 export * from './generated/telemetry/client.js';
 
-export interface TelemetryDb {
-  prisma: PrismaClient;
-  /** The pool under Prisma: raw SQL for bulk paths, and pool metrics. */
-  pool: pg.Pool;
-  close(): Promise<void>;
-}
+export type TelemetryDb = Db<PrismaClient>;
 
 export function createTelemetryDb(url: string, poolConfig: pg.PoolConfig = {}): TelemetryDb {
-  const pool = createPool(url, poolConfig);
-  const prisma = new PrismaClient({ adapter: new FixedPrismaPg(pool) });
-  return {
-    prisma,
-    pool,
-    async close() {
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
+  return createDb((adapter) => new PrismaClient({ adapter }), url, poolConfig);
 }
