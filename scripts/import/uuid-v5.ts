@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import type { IncomingTelemetryEvent } from '@cdc/schemas';
 
 /**
  * Name-based UUID, version 5 (RFC 9562 §5.5): SHA-1 over namespace bytes + name bytes,
@@ -66,15 +67,7 @@ const ISO = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\
 let lastDate = '';
 let lastDateMs = 0;
 
-export interface TelemetryContent {
-  user_id: number;
-  prosthesis_type: string;
-  muscle_group: string;
-  signal_frequency: number;
-  signal_duration: number;
-  signal_amplitude: number;
-  event_timestamp: string;
-}
+export type TelemetryContent = Omit<IncomingTelemetryEvent, 'event_uuid'>;
 
 /**
  * The deterministic event_uuid of a CSV row without one: UUID v5 in

@@ -35,6 +35,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import type { IncomingTelemetryEvent } from '@cdc/schemas';
+import { mulberry32 } from '../../../scripts/import/generator.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const USER_MIN = 900_000_000;
@@ -63,28 +65,10 @@ const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
 
 // ---------------------------------------------------------------- events
 
-interface BenchEvent {
-  event_uuid: string;
-  user_id: number;
-  prosthesis_type: string;
-  muscle_group: string;
-  signal_frequency: number;
-  signal_duration: number;
-  signal_amplitude: number;
-  event_timestamp: string;
-}
+type BenchEvent = Required<IncomingTelemetryEvent>;
 
-/** mulberry32: small, fast, seeded; the same seed gives the same payloads on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded (the CSV generator's PRNG): the same seed gives the same payloads on every run.
+const prng = mulberry32;
 
 const PROSTHESES = ['myoelectric_hand', 'bionic_arm', 'body_powered_hook', 'hybrid_elbow', 'multi_articulating_hand'];
 const MUSCLES = ['forearm_flexors', 'forearm_extensors', 'biceps', 'triceps', 'deltoid', 'pectoralis'];
@@ -264,35 +248,28 @@ function singleEventLoad(url: string, rate: number, seconds: number, seed: numbe
           },
         ],
       },
-      (err, result) => {
-        if (err) return reject(err);
-        resolve({
-          target: rate,
-          achieved: result.requests.total / result.duration,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.errors,
-          non2xx: result.non2xx,
-        });
-      },
+      (err, result) => (err ? reject(err) : resolve(toSingleRun(rate, result))),
     );
   });
+}
+
+function toSingleRun(rate: number, result: autocannon.Result): SingleRun {
+  return {
+    target: rate,
+    achieved: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
 }
 
 /** GET /health at a fixed rate: the floor that the machine, the frame and the load generator set. */
 function healthLoad(url: string, rate: number, seconds: number): Promise<SingleRun> {
   return new Promise((resolve, reject) => {
-    autocannon({ url: `${url}/health`, connections: 10, overallRate: rate, duration: seconds }, (err, result) => {
-      if (err) return reject(err);
-      resolve({
-        target: rate,
-        achieved: result.requests.total / result.duration,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        errors: result.errors,
-        non2xx: result.non2xx,
-      });
-    });
+    autocannon({ url: `${url}/health`, connections: 10, overallRate: rate, duration: seconds }, (err, result) =>
+      err ? reject(err) : resolve(toSingleRun(rate, result)),
+    );
   });
 }
 

@@ -3,19 +3,13 @@ import { issuesFromZod, type InputIssue } from '@cdc/http';
 import { IncomingTelemetryEvent } from '@cdc/schemas';
 import { canonicalInstant, INSTANT_RANGE_MESSAGE } from './instant.js';
 
-/** A valid event in the form the database stores it: what payload equality compares. */
-export interface NewEvent {
-  /** Lower-case: PostgreSQL prints uuids that way, and within-batch matching must agree. */
-  event_uuid: string;
-  user_id: number;
-  prosthesis_type: string;
-  muscle_group: string;
-  signal_frequency: number;
-  signal_duration: number;
-  signal_amplitude: number;
-  /** Canonical UTC, microseconds (see instant.ts). */
-  event_timestamp: string;
-}
+/**
+ * A valid event in the form the database stores it: what payload equality compares.
+ * event_uuid is always set and lower-case (PostgreSQL prints uuids that way, and
+ * within-batch matching must agree); event_timestamp is canonical UTC with
+ * microseconds (see instant.ts).
+ */
+export type NewEvent = Required<IncomingTelemetryEvent>;
 
 export type CheckedEvent =
   | { ok: true; event: NewEvent }

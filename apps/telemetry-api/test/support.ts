@@ -1,12 +1,13 @@
 import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 import { randomInt, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
 import { startServer, type HttpMetrics, type RunningServer } from '@cdc/http';
+import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { createApp } from '../src/app.js';
 
 loadDotEnv();
@@ -20,16 +21,7 @@ export const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
 export const USER_BASE = randomInt(100_000_000, 800_000_000);
 export const USER_SPAN = 100_000;
 
-export interface TestEvent {
-  event_uuid?: string;
-  user_id: number;
-  prosthesis_type: string;
-  muscle_group: string;
-  signal_frequency: number;
-  signal_duration: number;
-  signal_amplitude: number;
-  event_timestamp: string;
-}
+export type TestEvent = IncomingTelemetryEvent;
 
 let seq = 0;
 export function makeEvent(overrides: Partial<TestEvent> = {}): TestEvent & { event_uuid: string } {
@@ -58,16 +50,7 @@ export async function countByUuids(uuids: readonly string[]): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-export interface StoredRow {
-  event_uuid: string;
-  user_id: number;
-  prosthesis_type: string;
-  muscle_group: string;
-  signal_frequency: number;
-  signal_duration: number;
-  signal_amplitude: number;
-  event_timestamp: string;
-}
+export type StoredRow = Required<IncomingTelemetryEvent>;
 
 export async function storedRow(uuid: string): Promise<StoredRow | undefined> {
   const { rows } = await admin.query<StoredRow>(
