@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Logger } from 'pino';
@@ -65,6 +66,17 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     }),
   );
   app.onError((err, c) => {
+    // @hono/zod-openapi's validators throw HTTPExceptions (415 from the media-type
+    // gate, 400 for unparsable JSON). The JSON guards answer those cases first; should
+    // one slip through, a client's mistake must still not become a 500.
+    if (err instanceof HTTPException && err.status < 500) {
+      return problem(c, {
+        type: err.status === 415 ? ProblemType.unsupportedMediaType : ProblemType.validation,
+        title: err.message || 'Bad request',
+        status: err.status,
+        detail: err.message,
+      });
+    }
     const mapped = opts.mapError?.(err, c);
     if (mapped) return mapped;
     (c.get('log') ?? opts.log).error({ err }, 'unhandled error');

@@ -6,3 +6,4 @@ export * from './server.js';
 export * from './health.js';
 export * from './app.js';
 export * from './openapi.js';
+export * from './database.js';
