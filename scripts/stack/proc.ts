@@ -188,22 +188,69 @@ export async function waitFor(
   );
 }
 
-/** Resident memory of a process and all its descendants, in KiB (PostgreSQL forks a process per connection). */
-export async function treeRssKb(pid: number): Promise<number> {
+export interface ProcessTable {
+  children: Map<number, number[]>;
+  rssKb: Map<number, number>;
+}
+
+/** One `ps` snapshot of every process: parent links and resident memory. */
+export async function processTable(): Promise<ProcessTable> {
   const { stdout } = await execFileP('ps', ['-eo', 'pid=,ppid=,rss=']);
-  const rows = stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
   const children = new Map<number, number[]>();
-  for (const [p, pp] of rows) children.set(pp, [...(children.get(pp) ?? []), p]);
-  const rss = new Map(rows.map(([p, , r]) => [p, r]));
+  const rssKb = new Map<number, number>();
+  for (const line of stdout.trim().split('\n')) {
+    const [pid, ppid, rss] = line.trim().split(/\s+/).map(Number) as [number, number, number];
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    rssKb.set(pid, rss);
+  }
+  return { children, rssKb };
+}
+
+/** Resident memory of a process and all its descendants, in KiB (PostgreSQL forks a process per connection). */
+export function treeRssKb(table: ProcessTable, pid: number): number {
   let total = 0;
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    total += rss.get(p) ?? 0;
-    stack.push(...(children.get(p) ?? []));
+    total += table.rssKb.get(p) ?? 0;
+    stack.push(...(table.children.get(p) ?? []));
   }
   return total;
+}
+
+export interface LaunchSpec extends DetachedSpec {
+  host: string;
+  port: number;
+  /** Part of the command line that identifies this component's process (see isOurProcess). */
+  marker: string;
+  healthy: () => Promise<boolean>;
+  timeoutS: number;
+  intervalMs?: number;
+}
+
+/**
+ * Starts a long-running component and returns once it is healthy: its port must be
+ * free (a foreign process there is an error, not "already running"), and a process
+ * that dies while starting ends the wait at once with its log.
+ */
+export async function launch(spec: LaunchSpec): Promise<void> {
+  if (await portInUse(spec.host, spec.port)) {
+    throw new StackError(spec.component, `port ${spec.port} is already taken by a process this stack did not start`, spec.logFile);
+  }
+  const pid = spawnDetached(spec);
+  await waitFor(spec.component, spec.healthy, {
+    timeoutS: spec.timeoutS,
+    logFile: spec.logFile,
+    intervalMs: spec.intervalMs,
+    alive: () => isOurProcess(pid, spec.marker),
+  });
+}
+
+/** Stops the process named by `pidFile` if the stack started it; `graceMs` before SIGKILL. */
+export async function stopStarted(pidFile: string, marker: string, graceMs: number): Promise<'stopped' | 'killed' | 'not running'> {
+  const pid = readPid(pidFile);
+  if (!isOurProcess(pid, marker)) return 'not running';
+  const result = await stopPid(pid, graceMs);
+  removeFile(pidFile);
+  return result;
 }

@@ -7,7 +7,7 @@ import { KafkaConnect } from './components/connect.js';
 import { NodeService } from './components/node-service.js';
 import { ExternalClickHouse } from './components/external-clickhouse.js';
 import { provision } from './provision.js';
-import { StackError, treeRssKb, waitFor } from './proc.js';
+import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
 
 /**
  * The components in start order: infrastructure before apps (deployment guide),
@@ -145,6 +145,7 @@ export interface StatusLine {
 }
 
 export async function status(config: StackConfig): Promise<StatusLine[]> {
+  const table = await processTable();
   return Promise.all(
     components(config).map(async (c) => {
       const pid = c.pid();
@@ -154,7 +155,7 @@ export async function status(config: StackConfig): Promise<StatusLine[]> {
         address: c.address,
         pid,
         health: await c.health(),
-        rssKb: pid === undefined ? undefined : await treeRssKb(pid),
+        rssKb: pid === undefined ? undefined : treeRssKb(table, pid),
         logFile: c.logFile,
       };
     }),

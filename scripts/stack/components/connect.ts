@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, readPid } from '../proc.js';
-import { ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile, stopJvm } from './jvm.js';
+import { isOurProcess, readPid, stopStarted } from '../proc.js';
+import { ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile } from './jvm.js';
 
 const POSTGRES_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
 
@@ -106,6 +106,6 @@ export class KafkaConnect implements Component {
   }
 
   stop(): Promise<'stopped' | 'killed' | 'not running'> {
-    return stopJvm(this.pidFile, this.marker, 30_000);
+    return stopStarted(this.pidFile, this.marker, 30_000);
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, portInUse, readPid, removeFile, run, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
+import { launch, run, StackError } from '../proc.js';
 
 /**
  * Resolves Kafka and Kafka Connect jars from Maven Central into the stack cache. A
@@ -79,11 +79,8 @@ export interface JvmLaunch {
 }
 
 /** Starts a JVM service of the stack and waits until it reports healthy. */
-export async function launchJvm(l: JvmLaunch): Promise<void> {
-  if (await portInUse(l.host, l.port)) {
-    throw new StackError(l.component, `port ${l.port} is already taken by a process this stack did not start`, l.logFile);
-  }
-  const pid = spawnDetached({
+export function launchJvm(l: JvmLaunch): Promise<void> {
+  return launch({
     component: l.component,
     command: javaCommand(),
     args: [
@@ -100,20 +97,11 @@ export async function launchJvm(l: JvmLaunch): Promise<void> {
     env: process.env,
     logFile: l.logFile,
     pidFile: l.pidFile,
-  });
-  await waitFor(l.component, l.healthy, {
+    host: l.host,
+    port: l.port,
+    marker: l.marker,
+    healthy: l.healthy,
     timeoutS: l.timeoutS,
-    logFile: l.logFile,
     intervalMs: 1000,
-    alive: () => isOurProcess(pid, l.marker),
   });
-}
-
-/** Stops a JVM the stack started; `graceMs` lets it shut down cleanly before SIGKILL. */
-export async function stopJvm(pidFile: string, marker: string, graceMs: number): Promise<'stopped' | 'killed' | 'not running'> {
-  const pid = readPid(pidFile);
-  if (!isOurProcess(pid, marker)) return 'not running';
-  const result = await stopPid(pid, graceMs);
-  removeFile(pidFile);
-  return result;
 }

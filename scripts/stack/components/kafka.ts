@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, readPid, run } from '../proc.js';
+import { isOurProcess, readPid, run, stopStarted } from '../proc.js';
 import { PIPELINE_TOPICS } from '../topics.js';
-import { ensureKafkaLib, javaCommand, launchJvm, propertiesFile, stopJvm } from './jvm.js';
+import { ensureKafkaLib, javaCommand, launchJvm, propertiesFile } from './jvm.js';
 
 /** Single-node Kafka 4 in KRaft combined mode (broker + controller in one JVM). */
 export class KafkaBroker implements Component {
@@ -137,6 +137,6 @@ export class KafkaBroker implements Component {
 
   stop(): Promise<'stopped' | 'killed' | 'not running'> {
     // Controlled shutdown flushes logs and avoids a slow log recovery on the next start.
-    return stopJvm(this.pidFile, this.marker, 60_000);
+    return stopStarted(this.pidFile, this.marker, 60_000);
   }
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
-import { isOurProcess, portInUse, readPid, removeFile, spawnDetached, StackError, stopPid, waitFor } from '../proc.js';
+import { isOurProcess, launch, readPid, stopStarted } from '../proc.js';
 
 export interface NodeServiceSpec {
   name: string;
@@ -61,10 +61,7 @@ export class NodeService implements Component {
   }
 
   async start(): Promise<void> {
-    if (await portInUse(this.spec.host, this.spec.port)) {
-      throw new StackError(this.name, `port ${this.spec.port} is already taken by a process this stack did not start`, this.logFile);
-    }
-    const pid = spawnDetached({
+    await launch({
       component: this.name,
       command: process.execPath,
       args: ['--import', 'tsx', this.entryPath],
@@ -72,20 +69,16 @@ export class NodeService implements Component {
       env: { ...process.env, ...this.spec.env },
       logFile: this.logFile,
       pidFile: this.pidFile,
-    });
-    await waitFor(this.name, async () => (await this.health()).ok, {
+      host: this.spec.host,
+      port: this.spec.port,
+      marker: this.entryPath,
+      healthy: async () => (await this.health()).ok,
       timeoutS: this.spec.timeoutS,
-      logFile: this.logFile,
-      alive: () => isOurProcess(pid, this.entryPath),
     });
   }
 
-  async stop(): Promise<'stopped' | 'killed' | 'not running'> {
-    const pid = this.pid();
-    if (pid === undefined) return 'not running';
+  stop(): Promise<'stopped' | 'killed' | 'not running'> {
     // Services drain in-flight work on SIGTERM; SIGKILL only if they overrun.
-    const result = await stopPid(pid, 20_000);
-    removeFile(this.pidFile);
-    return result;
+    return stopStarted(this.pidFile, this.entryPath, 20_000);
   }
 }
