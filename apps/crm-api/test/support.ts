@@ -1,3 +1,4 @@
+import type { ProblemBody } from '@cdc/http';
 import { randomBytes } from 'node:crypto';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { createCrmDb, type CrmDb } from '@cdc/db/crm';
@@ -51,15 +52,8 @@ export async function deleteByEmails(db: CrmDb, emails: string[]): Promise<void>
   if (emails.length > 0) await db.pool.query('DELETE FROM users WHERE email = ANY($1)', [emails]);
 }
 
-export interface ProblemJson {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance: string;
-  request_id?: string;
-  errors?: { path: string; message: string; code?: string }[];
-}
+/** The problem+json body the frame sends (packages/http). */
+export type ProblemJson = ProblemBody;
 
 /** Asserts an RFC 9457 problem response with this status and returns its body. */
 export async function expectProblem(res: Response, status: number): Promise<ProblemJson> {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
-import { startServer, type HttpMetrics, type RunningServer } from '@cdc/http';
+import { startServer, type HttpMetrics, type ProblemBody, type RunningServer } from '@cdc/http';
 import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { createApp } from '../src/app.js';
 
@@ -98,15 +98,8 @@ export async function readJson(res: Response): Promise<any> {
   return res.json();
 }
 
-export interface ProblemJson {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance: string;
-  request_id?: string;
-  errors?: { path: string; message: string; code?: string }[];
-}
+/** The problem+json body the frame sends (packages/http). */
+export type ProblemJson = ProblemBody;
 
 /** Asserts the problem+json shape and returns the body. */
 export async function readProblem(res: Response, status: number): Promise<ProblemJson> {
