@@ -1,6 +1,6 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Component, Health } from '../component.js';
 import type { PgCluster, StackConfig } from '../config.js';
@@ -29,6 +29,23 @@ const isRoot = process.getuid?.() === 0;
 /** PostgreSQL refuses to run as root: on a root shell, run its binaries as `postgres`. */
 function asPostgres(bin: string, args: string[]): [string, string[]] {
   return isRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+/**
+ * PostgreSQL runs as `postgres` and must reach its data directory under the repo. A
+ * checkout in a private directory (mktemp -d makes 0700 ones) blocks it, so each
+ * ancestor that denies others the right to pass through gets search permission
+ * (o+x: pass through only, never list or read).
+ */
+function letPostgresReach(dir: string): void {
+  if (!isRoot) return;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(d)) {
+      const { mode } = statSync(d);
+      if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
+    }
+    if (d === dirname(d)) return;
+  }
 }
 
 function ownByPostgres(path: string): void {
@@ -73,9 +90,10 @@ export class PostgresCluster implements Component {
       );
     }
     const { dataDir } = this.cluster;
+    const clusterDir = dirname(dataDir);
+    letPostgresReach(dirname(clusterDir));
     if (existsSync(join(dataDir, 'PG_VERSION'))) return;
 
-    const clusterDir = dirname(dataDir);
     // Parents first with normal permissions: `recursive` would give them 0700 too,
     // and the postgres user must be able to traverse the state directory.
     mkdirSync(clusterDir, { recursive: true, mode: 0o755 });
