@@ -86,6 +86,11 @@ export class ConnectClient {
     await this.delete(name);
   }
 
+  /** Restarts the connector and its failed tasks (KIP-745). */
+  async restart(name: string): Promise<void> {
+    await this.call('POST', `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`);
+  }
+
   async list(): Promise<string[]> {
     return (await this.call<string[]>('GET', '/connectors')) ?? [];
   }

@@ -6,13 +6,21 @@ import type { ITopicConfig } from 'kafkajs';
  * empty topic nobody reads. Debezium topic names are <topic.prefix>.<schema>.<table>.
  * Kafka Connect creates its own internal topics (connect-configs/-offsets/-status).
  */
-const compactedHeartbeat = [{ name: 'cleanup.policy', value: 'compact' }];
+const compacted = [{ name: 'cleanup.policy', value: 'compact' }];
 
 export const PIPELINE_TOPICS: ITopicConfig[] = [
-  { topic: 'crm.public.users', numPartitions: 3, replicationFactor: 1 },
+  // Compacted: the topic keeps the latest event of every user id, and a deleted user's
+  // tombstone (tombstones.on.delete, connectors/crm-connector.json) finally removes it,
+  // so the user dimension can always be rebuilt from Kafka alone.
+  { topic: 'crm.public.users', numPartitions: 3, replicationFactor: 1, configEntries: compacted },
+  // Telemetry events are facts with a retention period; the connector emits no
+  // tombstones for them.
   { topic: 'telemetry.public.telemetry_events', numPartitions: 3, replicationFactor: 1 },
-  { topic: '__debezium-heartbeat.crm', numPartitions: 1, replicationFactor: 1, configEntries: compactedHeartbeat },
-  { topic: '__debezium-heartbeat.telemetry', numPartitions: 1, replicationFactor: 1, configEntries: compactedHeartbeat },
+  { topic: '__debezium-heartbeat.crm', numPartitions: 1, replicationFactor: 1, configEntries: compacted },
+  { topic: '__debezium-heartbeat.telemetry', numPartitions: 1, replicationFactor: 1, configEntries: compacted },
+  // Changes of the heartbeat.action.query's table (prisma/*/migrations/*_debezium_heartbeat).
+  { topic: 'crm.debezium.heartbeat', numPartitions: 1, replicationFactor: 1, configEntries: compacted },
+  { topic: 'telemetry.debezium.heartbeat', numPartitions: 1, replicationFactor: 1, configEntries: compacted },
   { topic: 'crm.public.users.dlq', numPartitions: 1, replicationFactor: 1 },
   { topic: 'telemetry.public.telemetry_events.dlq', numPartitions: 1, replicationFactor: 1 },
   { topic: 'analytics.telemetry_enriched', numPartitions: 3, replicationFactor: 1 },

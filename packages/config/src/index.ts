@@ -74,6 +74,9 @@ export const endpointsSchema = z.object({
   CLICKHOUSE_URL: httpUrl.default('http://127.0.0.1:8123'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
+  // How ClickHouse's Kafka engine reaches the brokers, when that differs from how
+  // everything else does (in docker-compose: kafka:29092 inside the network).
+  CLICKHOUSE_KAFKA_BROKERS: brokerList.optional(),
   CRM_API_PORT: port.default(3002),
   TELEMETRY_API_PORT: port.default(3003),
   STREAM_PROCESSOR_PORT: port.default(3004),

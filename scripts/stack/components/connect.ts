@@ -7,6 +7,18 @@ import { ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile } from 
 
 const POSTGRES_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
 
+/** The variables connectors/<name>-connector.json reads through the env config provider. */
+export function connectorDatabaseEnv(prefix: 'CRM' | 'TELEMETRY', databaseUrl: string): Record<string, string> {
+  const url = new URL(databaseUrl);
+  return {
+    [`${prefix}_DB_HOST`]: url.hostname,
+    [`${prefix}_DB_PORT`]: url.port || '5432',
+    [`${prefix}_DB_USER`]: decodeURIComponent(url.username),
+    [`${prefix}_DB_PASSWORD`]: decodeURIComponent(url.password),
+    [`${prefix}_DB_NAME`]: url.pathname.slice(1),
+  };
+}
+
 /** Kafka Connect in distributed mode with the Debezium PostgreSQL plugin. */
 export class KafkaConnect implements Component {
   readonly name = 'kafka-connect';
@@ -54,6 +66,11 @@ export class KafkaConnect implements Component {
       'plugin.path': this.pluginPath,
       // Debezium reads its own properties from connector configs, not from here.
       'plugin.discovery': 'hybrid_warn',
+      // connectors/*.json name their database as ${env:CRM_DB_HOST} and so on: each
+      // deployment's worker knows how it reaches the databases, and no password is
+      // ever stored in a connector config (connect-configs topic, REST answers).
+      'config.providers': 'env',
+      'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
     });
   }
 
@@ -102,6 +119,10 @@ export class KafkaConnect implements Component {
       port: Number(url.port || 8083),
       healthy: async () => (await this.health()).ok,
       timeoutS: this.config.env.STACK_WAIT_CONNECT_S,
+      env: {
+        ...connectorDatabaseEnv('CRM', this.config.env.CRM_DATABASE_URL),
+        ...connectorDatabaseEnv('TELEMETRY', this.config.env.TELEMETRY_DATABASE_URL),
+      },
     });
   }
 

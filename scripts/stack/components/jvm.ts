@@ -76,6 +76,8 @@ export interface JvmLaunch {
   port: number;
   healthy: () => Promise<boolean>;
   timeoutS: number;
+  /** Added to the environment the JVM inherits. */
+  env?: Record<string, string>;
 }
 
 /** Starts a JVM service of the stack and waits until it reports healthy. */
@@ -94,7 +96,7 @@ export function launchJvm(l: JvmLaunch): Promise<void> {
       ...l.args,
     ],
     cwd: l.cwd,
-    env: process.env,
+    env: { ...process.env, ...l.env },
     logFile: l.logFile,
     pidFile: l.pidFile,
     host: l.host,

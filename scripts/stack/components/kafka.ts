@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
 import { isOurProcess, readPid, run, stopStarted } from '../proc.js';
@@ -122,7 +122,11 @@ export class KafkaBroker implements Component {
     });
   }
 
-  /** Creates the pipeline's topics; existing ones are left as they are. */
+  /**
+   * Creates the pipeline's missing topics and brings the configs an existing one
+   * declares (cleanup.policy) to what topics.ts says, so a stack created by an older
+   * checkout converges. Partition counts are never changed: that would move keys.
+   */
   async afterStart(): Promise<void> {
     const admin = this.client().admin();
     await admin.connect();
@@ -130,6 +134,18 @@ export class KafkaBroker implements Component {
       const existing = new Set(await admin.listTopics());
       const missing = PIPELINE_TOPICS.filter((t) => !existing.has(t.topic));
       if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      const configured = PIPELINE_TOPICS.filter((t) => existing.has(t.topic) && t.configEntries?.length);
+      if (configured.length > 0) {
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: configured.map((t) => ({
+            // kafkajs is CommonJS; Node's ESM loader does not see this export by name.
+            type: kafkajs.ConfigResourceTypes.TOPIC,
+            name: t.topic,
+            configEntries: t.configEntries!,
+          })),
+        });
+      }
     } finally {
       await admin.disconnect();
     }

@@ -1,0 +1,68 @@
+import pg from 'pg';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { loadStackConfig } from '../../scripts/stack/config.js';
+import { components, up } from '../../scripts/stack/stack.js';
+import { applyConnector, ConnectClient, loadConnectorDefinitions, type ConnectorDefinition } from '../../scripts/lib/connectors.js';
+
+loadDotEnv();
+export const env = loadEndpoints();
+export const connect = new ConnectClient(env.KAFKA_CONNECT_URL);
+
+export function clickhouse(): ClickHouseClient {
+  return createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
+}
+
+export function pools(): { crm: pg.Pool; telemetry: pg.Pool } {
+  return {
+    crm: new pg.Pool({ connectionString: env.CRM_DATABASE_URL, max: 4 }),
+    telemetry: new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 4 }),
+  };
+}
+
+export function connector(name: 'crm-connector' | 'telemetry-connector'): ConnectorDefinition {
+  const def = loadConnectorDefinitions().find((d) => d.name === name);
+  if (!def) throw new Error(`connectors/${name}.json is missing`);
+  return def;
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Removes a connector as if it had never been registered: the connector, its
+ * offsets and its replication slot. Registering it again then starts with a snapshot.
+ */
+export async function unregister(def: ConnectorDefinition, pool: pg.Pool): Promise<void> {
+  await connect.deleteWithOffsets(def.name);
+  const slot = def.config['slot.name']!;
+  await until(`replication slot ${slot} to be released`, async () => {
+    const r = await pool.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (r.rowCount === 0) return true;
+    if (r.rows[0]!.active) return undefined;
+    await pool.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    return true;
+  });
+}
+
+export { applyConnector };
+
+/** kill -9 of the stack's Kafka Connect, then the stack brings it back (and re-applies the connectors). */
+export async function killAndRestartConnect(): Promise<{ downMs: number }> {
+  const config = loadStackConfig();
+  const c = components(config).find((x) => x.name === 'kafka-connect')!;
+  const pid = c.pid();
+  if (pid === undefined) throw new Error('Kafka Connect is not running');
+  const t0 = Date.now();
+  process.kill(pid, 'SIGKILL');
+  await until('Kafka Connect to die', async () => c.pid() === undefined, 10_000);
+  await up(config, ['infrastructure']);
+  return { downMs: Date.now() - t0 };
+}
