@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConnectorDefinitions } from '../scripts/lib/connectors.js';
+import { PIPELINE_TOPICS } from '../scripts/stack/topics.js';
 
 /**
  * docker-compose.yaml cannot run here (no Docker engine), but Debian's docker-compose
@@ -8,6 +10,7 @@ import { parse } from 'yaml';
  */
 interface Service {
   image?: string;
+  environment?: Record<string, string>;
   build?: unknown;
   command?: string | string[];
   healthcheck?: { test: unknown };
@@ -59,5 +62,33 @@ describe('docker-compose.yaml', () => {
       }
     }
     expect(services.connect!.depends_on?.kafka?.condition).toBe('service_healthy');
+  });
+
+  it('kafka-init creates the topics of the native stack with the same cleanup policies', () => {
+    const { services } = rendered();
+    const script = JSON.stringify(services['kafka-init']!.command);
+    const created = [...script.matchAll(/create ([\w.-]+) (\d+)( --config cleanup.policy=(\w+))?/g)].map((m) => ({
+      topic: m[1],
+      partitions: Number(m[2]),
+      cleanup: m[4] ?? 'delete',
+    }));
+    const expected = PIPELINE_TOPICS.map((t) => ({
+      topic: t.topic,
+      partitions: t.numPartitions,
+      cleanup: t.configEntries?.find((e) => e.name === 'cleanup.policy')?.value ?? 'delete',
+    }));
+    const byName = (a: { topic?: string }, b: { topic?: string }) => (a.topic! < b.topic! ? -1 : 1);
+    expect(created.sort(byName)).toEqual(expected.sort(byName));
+  });
+
+  it('gives Kafka Connect every ${env:…} variable the connector configs use', () => {
+    const { services } = rendered();
+    const environment = services.connect!.environment ?? {};
+    expect(environment.CONNECT_CONFIG_PROVIDERS).toBe('env');
+    const used = new Set(
+      loadConnectorDefinitions().flatMap((d) => [...JSON.stringify(d.config).matchAll(/\$\{env:(\w+)\}/g)].map((m) => m[1]!)),
+    );
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect(environment[name], name).toBeTruthy();
   });
 });

@@ -16,7 +16,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
  */
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../clickhouse');
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
-const LEDGER = 'default.schema_migrations';
+const DEFAULT_LEDGER = 'default.schema_migrations';
 
 export interface Migration {
   version: number;
@@ -102,9 +102,10 @@ export interface MigrateResult {
 export async function migrate(
   client: ClickHouseClient,
   values: Record<string, string>,
-  options: { dir?: string; log?: (line: string) => void } = {},
+  options: { dir?: string; ledger?: string; log?: (line: string) => void } = {},
 ): Promise<MigrateResult> {
   const log = options.log ?? (() => {});
+  const LEDGER = options.ledger ?? DEFAULT_LEDGER;
   const migrations = loadMigrations(options.dir);
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${LEDGER} (
@@ -116,7 +117,7 @@ export async function migrate(
 
   for (const [version, row] of done) {
     const m = migrations.find((x) => x.version === version);
-    if (!m) throw new Error(`ClickHouse has migration ${version} (${row.name}) applied, but no such file is in clickhouse/`);
+    if (!m) throw new Error(`ClickHouse has migration ${version} (${row.name}) applied, but no such file is in ${options.dir ?? 'clickhouse/'}`);
     if (m.checksum !== row.checksum) {
       throw new Error(`clickhouse/${m.file} was changed after it was applied; add a new migration instead`);
     }

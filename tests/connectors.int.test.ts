@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, connector, pools } from './support/cdc.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const db = pools();
+
+function setup(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/setup_debezium_connectors.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+}
+
+const BROKEN = 'broken-check-connector';
+
+afterAll(async () => {
+  await connect.delete(BROKEN).catch(() => {});
+  await db.crm.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'broken_check' AND NOT active").catch(() => {});
+  await Promise.all([db.crm.end(), db.telemetry.end()]);
+});
+
+describe('npm run setup:connectors', () => {
+  it('applies connectors/*.json idempotently: both RUNNING, again and again', () => {
+    for (let i = 0; i < 2; i++) {
+      const r = setup();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/✔ crm-connector\s+RUNNING/);
+      expect(r.stdout).toMatch(/✔ telemetry-connector\s+RUNNING/);
+    }
+  }, 240_000);
+
+  it('exits non-zero with the failed task\'s stack trace when a connector cannot run', async () => {
+    // Valid enough to be accepted, but its publication does not exist and may not be created.
+    const base = connector('crm-connector');
+    const dir = mkdtempSync(path.join(tmpdir(), 'connectors-'));
+    writeFileSync(
+      path.join(dir, 'broken.json'),
+      JSON.stringify({
+        name: BROKEN,
+        config: {
+          ...base.config,
+          'topic.prefix': 'broken',
+          'slot.name': 'broken_check',
+          'publication.name': 'no_such_publication',
+          'publication.autocreate.mode': 'disabled',
+          'snapshot.mode': 'no_data',
+        },
+      }),
+    );
+    const r = setup('--dir', dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`✘ ${BROKEN}: .*FAILED`));
+    expect(r.stderr).toMatch(/no_such_publication|publication/i);
+    expect(r.stderr).toMatch(/\n\s+at /); // a Java stack trace
+  }, 240_000);
+});
