@@ -1,0 +1,723 @@
+/**
+ * CDC benchmark: PostgreSQL commit → ClickHouse-visible, for the Debezium pipeline
+ * (telemetry-connector → Kafka → Kafka-engine table → default.telemetry_events) and,
+ * in the same run and under the same workload, for the peer a user might pick
+ * instead: ClickHouse's own MaterializedPostgreSQL replication of the same table.
+ *
+ *   npx tsx scripts/bench/cdc.ts [--changes 200000] [--rate <changes/s>] [--seconds 30]
+ *       [--skip-peer]
+ *
+ * Workload: changes committed to telemetry_db.telemetry_events by this script, in
+ * statements of 1,000 rows, 80 % INSERT (unnest arrays), 10 % UPDATE and 10 % DELETE
+ * of the script's own earlier rows (by row count), so that both paths must apply
+ * updates and deletes, not just append. Payloads are deterministic (mulberry32);
+ * event_uuids are fresh on every run. Rows use the dedicated user_id range
+ * [950,000,000, 951,000,000); they are deleted at the start (leftovers of a killed
+ * run) and at the end, whatever happens (also on Ctrl-C).
+ *
+ * Phase 1, sustained throughput: N changes as fast as one PostgreSQL connection
+ * takes them, then both paths are polled until each reflects the final state of
+ * the bench range (same count, same sums). Throughput = N / (moment the path was
+ * seen equal − start of the first statement). PostgreSQL's own commit rate over the
+ * same N changes is the ceiling every path is compared with.
+ *
+ * Phase 2, freshness at half load: a fixed-rate writer (half the Debezium path's
+ * phase-1 throughput unless --rate) for --seconds, and every 200 ms a marker row on
+ * its own connection whose commit (the moment PostgreSQL acknowledged it) is timed;
+ * both paths are polled for the markers by primary key every 25 ms, and each
+ * marker's latency is commit → the poll answer that first showed it.
+ *
+ * The peer is created as a ClickHouse database through the same HTTP server, so both
+ * paths run in the same chDB process (and on the same 2 cores as PostgreSQL, Kafka
+ * and Kafka Connect): the figures are those of the paths side by side, each with
+ * the other's load, as they would be if a user ran both. --skip-peer measures the
+ * Debezium path alone.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createClient, type ClickHouseSettings } from '@clickhouse/client';
+import pg from 'pg';
+import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { mulberry32 } from '../import/generator.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const USER_MIN = 950_000_000;
+const USER_SPAN = 1_000_000;
+const USER_MAX = USER_MIN + USER_SPAN; // exclusive
+const STATEMENT_ROWS = 1_000;
+const MARKER_EVERY_MS = 200;
+const MARKER_POLL_MS = 25;
+const STATE_POLL_MS = 250;
+const GOAL_RATE = 5_000;
+const GOAL_P99_MS = 2_000;
+const PEER_DB = 'mpg_bench';
+
+const { values: args } = parseArgs({
+  options: {
+    changes: { type: 'string', default: '200000' },
+    rate: { type: 'string' },
+    seconds: { type: 'string', default: '30' },
+    'skip-peer': { type: 'boolean', default: false },
+  },
+});
+// Whole cycles of 10 statements (8 INSERT, 1 UPDATE, 1 DELETE), so the mix is exact.
+const CHANGES = Math.max(1, Math.round(Number(args.changes) / (10 * STATEMENT_ROWS))) * 10 * STATEMENT_ROWS;
+const SECONDS = Number(args.seconds);
+const WITH_PEER = !args['skip-peer'];
+if (!Number.isFinite(SECONDS) || SECONDS <= 0) throw new Error('--seconds must be a positive number');
+if (args.rate !== undefined && !(Number(args.rate) > 0)) throw new Error('--rate must be a positive number');
+
+loadDotEnv(path.join(REPO_ROOT, '.env'));
+const env = loadEndpoints();
+
+// ---------------------------------------------------------------- clients
+
+// Writer, marker writer and checks each on their own connection: a marker must not
+// queue behind a 1,000-row statement, or its commit time would be the writer's.
+const pool = new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 4 });
+const ch = createClient({
+  url: env.CLICKHOUSE_URL,
+  username: env.CLICKHOUSE_USER,
+  password: env.CLICKHOUSE_PASSWORD,
+  // CREATE DATABASE … MaterializedPostgreSQL and DROP … SYNC can take a while.
+  request_timeout: 300_000,
+  // Answers to the 64-bit counts and sums as JSON numbers (they stay below 2^53).
+  clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+});
+
+async function chRows<T>(query: string, settings?: ClickHouseSettings): Promise<T[]> {
+  const rs = await ch.query({ query, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) });
+  return rs.json<T>();
+}
+
+async function chCommand(query: string, settings?: ClickHouseSettings): Promise<void> {
+  await ch.command({ query, ...(settings ? { clickhouse_settings: settings } : {}) });
+}
+
+// ---------------------------------------------------------------- stop on Ctrl-C
+
+let interrupts = 0;
+let cleaning = false;
+class Stopped extends Error {}
+process.on('SIGINT', () => {
+  // First Ctrl-C: stop at the next check and clean up (drop the peer, delete rows).
+  // Second: leave at once.
+  if (++interrupts > 1) process.exit(130);
+  say('interrupted: stopping and cleaning up (Ctrl-C again to leave at once) …');
+});
+/** Throws once Ctrl-C was pressed, except in the cleanup, which must run to its end. */
+function checkStop(): void {
+  if (interrupts > 0 && !cleaning) throw new Stopped('interrupted');
+}
+async function sleep(ms: number): Promise<void> {
+  checkStop();
+  await new Promise((r) => setTimeout(r, ms));
+  checkStop();
+}
+
+// ---------------------------------------------------------------- helpers
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
+// Progress on stderr, the report alone on stdout.
+const say = (s: string) => console.error(s);
+const now = () => performance.now();
+
+/** Nearest-rank percentile: with 150 markers, p99 is the second-largest, never an interpolation. */
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+async function until<T>(what: string, timeoutMs: number, everyMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+// ---------------------------------------------------------------- workload
+
+const PROSTHESES = ['myoelectric_hand', 'bionic_arm', 'body_powered_hook', 'hybrid_elbow', 'multi_articulating_hand'];
+const MUSCLES = ['forearm_flexors', 'forearm_extensors', 'biceps', 'triceps', 'deltoid', 'pectoralis'];
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+
+const INSERT_SQL = `
+  INSERT INTO telemetry_events (event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency,
+                                signal_duration, signal_amplitude, event_timestamp)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::float8[],
+                       $8::timestamptz[])
+  RETURNING id`;
+// Changes two columns, so an update is visible in the checksums (sums of duration and amplitude).
+const UPDATE_SQL = `
+  UPDATE telemetry_events SET signal_duration = signal_duration + 1, signal_amplitude = signal_amplitude + 0.5
+   WHERE id = ANY($1::bigint[])`;
+const DELETE_SQL = 'DELETE FROM telemetry_events WHERE id = ANY($1::bigint[])';
+
+/**
+ * The bench's rows and a seeded stream of changes to them. `live` holds the ids of
+ * the rows inserted and not yet deleted (ids as text: bigint); updates and deletes
+ * pick from it at random (seeded), so they hit old and new rows alike.
+ */
+class Workload {
+  readonly live: string[] = [];
+  readonly rnd: () => number;
+  seq = 0;
+  inserted = 0;
+  updated = 0;
+  deleted = 0;
+
+  constructor(seed: number) {
+    this.rnd = mulberry32(seed);
+  }
+
+  async insert(client: pg.PoolClient, n: number, userId?: number): Promise<string[]> {
+    const cols: [string[], number[], string[], string[], number[], number[], number[], string[]] = [
+      [], [], [], [], [], [], [], [],
+    ];
+    for (let i = 0; i < n; i++) {
+      const k = this.seq++;
+      cols[0].push(randomUUID());
+      cols[1].push(userId ?? USER_MIN + (k % 100_000));
+      cols[2].push(PROSTHESES[Math.floor(this.rnd() * PROSTHESES.length)]!);
+      cols[3].push(MUSCLES[Math.floor(this.rnd() * MUSCLES.length)]!);
+      cols[4].push(500 + Math.floor(this.rnd() * 1500));
+      cols[5].push(Math.floor(this.rnd() * 1000));
+      cols[6].push(Math.round(this.rnd() * 5_000_000) / 1_000_000);
+      cols[7].push(new Date(T0 + k * 7).toISOString());
+    }
+    const { rows } = await client.query<{ id: string }>(INSERT_SQL, cols);
+    const ids = rows.map((r) => r.id);
+    this.inserted += ids.length;
+    return ids;
+  }
+
+  /** n distinct live ids at random; with `remove`, they leave the live set (swap-remove). */
+  pick(n: number, remove: boolean): string[] {
+    const out: string[] = [];
+    const count = Math.min(n, this.live.length);
+    if (remove) {
+      for (let i = 0; i < count; i++) {
+        const j = Math.floor(this.rnd() * this.live.length);
+        out.push(this.live[j]!);
+        this.live[j] = this.live[this.live.length - 1]!;
+        this.live.pop();
+      }
+    } else {
+      // Distinct: a random window of the live array (itself shuffled by the swap-removes).
+      const start = Math.floor(this.rnd() * (this.live.length - count + 1));
+      out.push(...this.live.slice(start, start + count));
+    }
+    return out;
+  }
+
+  async update(client: pg.PoolClient, n: number): Promise<number> {
+    const { rowCount } = await client.query(UPDATE_SQL, [this.pick(n, false)]);
+    this.updated += rowCount ?? 0;
+    return rowCount ?? 0;
+  }
+
+  async delete(client: pg.PoolClient, n: number): Promise<number> {
+    const { rowCount } = await client.query(DELETE_SQL, [this.pick(n, true)]);
+    this.deleted += rowCount ?? 0;
+    return rowCount ?? 0;
+  }
+
+  /** One step of the 80/10/10 mix worth `changes` row changes; returns the rows changed. */
+  async mixed(client: pg.PoolClient, changes: number): Promise<number> {
+    const ins = Math.round(changes * 0.8);
+    const upd = Math.round(changes * 0.1);
+    const del = changes - ins - upd;
+    this.live.push(...(await this.insert(client, ins)));
+    return ins + (await this.update(client, upd)) + (await this.delete(client, del));
+  }
+}
+
+// ---------------------------------------------------------------- state of the bench range
+
+interface RangeState {
+  n: number;
+  duration: number;
+  amplitude: number;
+}
+
+const RANGE = `user_id >= ${USER_MIN} AND user_id < ${USER_MAX}`;
+
+async function pgState(): Promise<RangeState> {
+  const { rows } = await pool.query<{ n: string; duration: string; amplitude: number }>(
+    `SELECT count(*) AS n, coalesce(sum(signal_duration), 0) AS duration, coalesce(sum(signal_amplitude), 0) AS amplitude
+       FROM telemetry_events WHERE ${RANGE}`,
+  );
+  const r = rows[0]!;
+  return { n: Number(r.n), duration: Number(r.duration), amplitude: Number(r.amplitude) };
+}
+
+interface Path {
+  name: string;
+  /** The current state of the bench range, as a user of this path would query it. */
+  stateSql: string;
+  /** Which of these ids are visible: table read by primary key, the cheapest probe there is. */
+  idsSql: (ids: string[]) => string;
+}
+
+const DEBEZIUM: Path = {
+  name: 'Debezium → Kafka → ClickHouse',
+  // FINAL: the exact current state (latest version per id, deletes left out).
+  stateSql: `SELECT count() AS n, sum(signal_duration) AS duration, sum(signal_amplitude) AS amplitude
+               FROM default.telemetry_events FINAL WHERE ${RANGE}`,
+  // No FINAL: a marker's first version is its insert; stored is visible.
+  idsSql: (ids) => `SELECT toString(id) AS id FROM default.telemetry_events WHERE id IN (${ids.join(',')})`,
+};
+
+const PEER: Path = {
+  name: 'ClickHouse MaterializedPostgreSQL',
+  // The engine reads its ReplacingMergeTree(_version) with FINAL and _sign > 0 by
+  // itself, but a bare count() is answered from part metadata (tombstones and old
+  // versions included), hence count(id).
+  stateSql: `SELECT count(id) AS n, sum(signal_duration) AS duration, sum(signal_amplitude) AS amplitude
+               FROM ${PEER_DB}.telemetry_events WHERE ${RANGE}`,
+  idsSql: (ids) => `SELECT toString(id) AS id FROM ${PEER_DB}.telemetry_events WHERE id IN (${ids.join(',')})`,
+};
+
+async function chState(p: Path): Promise<RangeState> {
+  const [r] = await chRows<{ n: number; duration: number; amplitude: number }>(p.stateSql);
+  return { n: Number(r?.n ?? 0), duration: Number(r?.duration ?? 0), amplitude: Number(r?.amplitude ?? 0) };
+}
+
+// Counts and integer sums exactly; the float sum to a relative 1e-9 (ClickHouse and
+// PostgreSQL add the same values in different orders).
+const sameState = (a: RangeState, b: RangeState) =>
+  a.n === b.n && a.duration === b.duration && Math.abs(a.amplitude - b.amplitude) <= 1e-9 * Math.max(1, Math.abs(b.amplitude));
+
+/** Polls `p` until it shows `target`; returns the moment of the answer that did. */
+async function waitEqual(p: Path, target: RangeState, timeoutMs: number): Promise<number> {
+  let last: RangeState | undefined;
+  let error = '';
+  let lastSaid = now();
+  return until(`${p.name} to reach ${target.n} rows`, timeoutMs, STATE_POLL_MS, async () => {
+    // An error is retried: the server may be busy, the peer's table may not exist yet.
+    last = await chState(p).catch((e: unknown) => {
+      error = String(e);
+      return undefined;
+    });
+    const t = now();
+    if (last && sameState(last, target)) return t;
+    if (t - lastSaid > 5_000) {
+      lastSaid = t;
+      say(`  … ${p.name}: ${last ? fmt(last.n) : `? (${error.slice(0, 200)})`} of ${fmt(target.n)} rows`);
+    }
+    return undefined;
+  });
+}
+
+// ---------------------------------------------------------------- the peer
+
+const pgUrl = new URL(env.TELEMETRY_DATABASE_URL);
+const PG_DB = decodeURIComponent(pgUrl.pathname.replace(/^\//, ''));
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+let peerCreated = false;
+/** Replication slots and publications the peer created (found by difference). */
+const peerPgObjects = { slots: new Set<string>(), publications: new Set<string>() };
+
+async function pgReplicationObjects(): Promise<{ slots: string[]; publications: string[] }> {
+  const slots = await pool.query<{ name: string }>('SELECT slot_name AS name FROM pg_replication_slots');
+  const pubs = await pool.query<{ name: string }>('SELECT pubname AS name FROM pg_publication');
+  return { slots: slots.rows.map((r) => r.name), publications: pubs.rows.map((r) => r.name) };
+}
+
+// MaterializedPostgreSQL names its slot `<db>_ch_replication_slot` (and a `_tmp` one
+// while it snapshots) and its publication `<db>_ch_publication`; a run killed
+// before its finally leaves them behind. Never anything of Debezium's (dbz_*).
+const isPeerName = (name: string) =>
+  !name.startsWith('dbz_') && name.startsWith(`${PG_DB}_ch_`) && /_ch_(replication_slot|publication)/.test(name);
+
+async function dropPeer(): Promise<void> {
+  const exists = await chRows<{ name: string }>(`SELECT name FROM system.databases WHERE name = '${PEER_DB}'`);
+  if (exists.length > 0) {
+    say(`dropping ${PEER_DB} …`);
+    await chCommand(`DROP DATABASE ${PEER_DB} SYNC`);
+  }
+  peerCreated = false;
+  // DROP … SYNC removes the slot and the publication; check, and remove what is left.
+  const left = await pgReplicationObjects();
+  for (const slot of left.slots.filter((s) => peerPgObjects.slots.has(s) || isPeerName(s))) {
+    say(`  dropping leftover replication slot ${slot}`);
+    await pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
+  }
+  for (const pub of left.publications.filter((p) => peerPgObjects.publications.has(p) || isPeerName(p))) {
+    say(`  dropping leftover publication ${pub}`);
+    await pool.query(`DROP PUBLICATION IF EXISTS ${pg.escapeIdentifier(pub)}`);
+  }
+}
+
+async function createPeer(): Promise<void> {
+  const before = await pgReplicationObjects();
+  const hostPort = `${pgUrl.hostname}:${pgUrl.port || '5432'}`;
+  say(`creating ${PEER_DB} (MaterializedPostgreSQL of ${PG_DB}.telemetry_events) …`);
+  peerCreated = true;
+  await chCommand(
+    `CREATE DATABASE ${PEER_DB}
+       ENGINE = MaterializedPostgreSQL(${quote(hostPort)}, ${quote(PG_DB)}, ${quote(decodeURIComponent(pgUrl.username))}, ${quote(decodeURIComponent(pgUrl.password))})
+       SETTINGS materialized_postgresql_tables_list = 'telemetry_events',
+                -- The default backoff between empty polls of the slot grows to 10 s, which
+                -- would make an idle-then-busy path look 10 s stale; 10–100 ms is what a
+                -- user who cares about freshness would set.
+                materialized_postgresql_backoff_min_ms = 10,
+                materialized_postgresql_backoff_max_ms = 100`,
+    { allow_experimental_database_materialized_postgresql: 1 },
+  );
+  // The initial snapshot: every row of the table, then streaming. Done when the
+  // table answers with PostgreSQL's row count (other writers may be at work, so the
+  // bench range, which only this script writes, is the exact check; it is empty now).
+  const total = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_events')).rows[0]!.n);
+  await until(`${PEER_DB} snapshot`, 300_000, 500, async () => {
+    try {
+      const [r] = await chRows<{ n: number }>(`SELECT count(id) AS n FROM ${PEER_DB}.telemetry_events`);
+      const pgN = await total();
+      return r && Number(r.n) >= pgN ? true : undefined;
+    } catch {
+      return undefined; // the nested table is created by the background sync
+    }
+  });
+  const after = await pgReplicationObjects();
+  for (const s of after.slots) if (!before.slots.includes(s)) peerPgObjects.slots.add(s);
+  for (const p of after.publications) if (!before.publications.includes(p)) peerPgObjects.publications.add(p);
+  say(`  snapshot done; slot(s) ${[...peerPgObjects.slots].join(', ') || '?'}, publication(s) ${[...peerPgObjects.publications].join(', ') || '?'}`);
+}
+
+// ---------------------------------------------------------------- cleanup
+
+async function deleteBenchRows(): Promise<number> {
+  const { rowCount } = await pool.query(`DELETE FROM telemetry_events WHERE ${RANGE}`);
+  return rowCount ?? 0;
+}
+
+/** The Debezium path shows the range empty: the next run (and everybody else) starts clean. */
+async function waitDebeziumEmpty(timeoutMs: number): Promise<void> {
+  await until('the bench range to be empty in default.telemetry_events', timeoutMs, 1_000, async () =>
+    (await chState(DEBEZIUM)).n === 0 ? true : undefined,
+  );
+}
+
+// ---------------------------------------------------------------- phase 1
+
+interface Phase1 {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  pgRate: number;
+  writeMs: number;
+  statements: number;
+  perPath: Map<Path, { rate: number; drainMs: number }>;
+  final: RangeState;
+}
+
+async function phase1(w: Workload, paths: Path[]): Promise<Phase1> {
+  const client = await pool.connect();
+  let t0 = 0;
+  let lastCommit = 0;
+  let statements = 0;
+  let changes = 0;
+  try {
+    // The first cycles need live rows to update and delete: INSERT ×8, UPDATE, DELETE.
+    t0 = now();
+    while (changes < CHANGES) {
+      checkStop();
+      for (let i = 0; i < 8; i++) {
+        w.live.push(...(await w.insert(client, STATEMENT_ROWS)));
+        changes += STATEMENT_ROWS;
+      }
+      changes += await w.update(client, STATEMENT_ROWS);
+      changes += await w.delete(client, STATEMENT_ROWS);
+      statements += 10;
+      lastCommit = now();
+      if (statements % 50 === 0) say(`  ${fmt(changes)} changes committed, ${fmt(changes / ((lastCommit - t0) / 1000))}/s`);
+    }
+  } finally {
+    client.release();
+  }
+  if (changes !== CHANGES) throw new Error(`committed ${changes} changes, expected ${CHANGES}`);
+  const writeMs = lastCommit - t0;
+  const pgRate = changes / (writeMs / 1000);
+  say(`  PostgreSQL: ${fmt(changes)} changes in ${secs(writeMs)}, ${fmt(pgRate)} changes/s`);
+  const final = await pgState();
+
+  // Both paths polled at once (their queries interleave in chDB's one executor).
+  const perPath = new Map<Path, { rate: number; drainMs: number }>();
+  await Promise.all(
+    paths.map(async (p) => {
+      const seen = await waitEqual(p, final, 600_000);
+      const rate = changes / ((seen - t0) / 1000);
+      perPath.set(p, { rate, drainMs: seen - lastCommit });
+      say(`  ${p.name}: equal after ${secs(seen - t0)}, ${fmt(rate)} changes/s (${secs(seen - lastCommit)} after the last commit)`);
+    }),
+  );
+  return { inserted: w.inserted, updated: w.updated, deleted: w.deleted, pgRate, writeMs, statements, perPath, final };
+}
+
+// ---------------------------------------------------------------- phase 2
+
+interface Marker {
+  id: string;
+  committedAt: number;
+}
+
+interface Phase2 {
+  rate: number;
+  achieved: number;
+  markers: number;
+  perPath: Map<Path, { latencies: number[]; missing: number; pollMs: number }>;
+  chLag?: { p50: number; p99: number; max: number; n: number };
+}
+
+async function phase2(w: Workload, paths: Path[], rate: number): Promise<Phase2> {
+  const TICK_MS = 100;
+  const perTick = Math.max(10, Math.round((rate * TICK_MS) / 1000));
+  const markers: Marker[] = [];
+  const seen = new Map<Path, Map<string, number>>(paths.map((p) => [p, new Map()]));
+  const pollTimes = new Map<Path, number[]>(paths.map((p) => [p, []]));
+  let writing = true;
+  let halt = false;
+  let changes = 0;
+  const wallStart = new Date();
+
+  const writer = async () => {
+    const client = await pool.connect();
+    try {
+      const t0 = now();
+      // Ticks at absolute times: a slow statement is caught up on, the rate does not drift.
+      for (let tick = 0; now() - t0 < SECONDS * 1000 && !halt; tick++) {
+        checkStop();
+        const due = t0 + tick * TICK_MS;
+        if (due > now()) await sleep(due - now());
+        changes += await w.mixed(client, perTick);
+      }
+      return (now() - t0) / 1000;
+    } finally {
+      client.release();
+    }
+  };
+
+  const markerWriter = async () => {
+    const client = await pool.connect();
+    // Its own Workload stream: the markers do not shift the writer's seeded sequence.
+    const mw = new Workload(99);
+    try {
+      const t0 = now();
+      for (let i = 0; now() - t0 < SECONDS * 1000 && !halt; i++) {
+        checkStop();
+        const due = t0 + i * MARKER_EVERY_MS;
+        if (due > now()) await sleep(due - now());
+        const [id] = await mw.insert(client, 1, USER_MAX - 1);
+        // Acknowledged = committed (autocommit): the latest moment the commit can have happened.
+        markers.push({ id: id!, committedAt: now() });
+      }
+    } finally {
+      client.release();
+    }
+  };
+
+  const poller = async (p: Path) => {
+    const got = seen.get(p)!;
+    const times = pollTimes.get(p)!;
+    const deadline = () => !writing && now() > stopPollingAt;
+    while (!deadline() && !halt) {
+      checkStop();
+      const pending = markers.filter((m) => !got.has(m.id));
+      if (pending.length === 0) {
+        if (!writing) break;
+        await sleep(MARKER_POLL_MS);
+        continue;
+      }
+      const sent = now();
+      const rows = await chRows<{ id: string }>(p.idsSql(pending.map((m) => m.id))).catch(() => []);
+      // The answer's arrival: conservative (the row may have landed during the round trip,
+      // whose mean is reported).
+      const t = now();
+      times.push(t - sent);
+      for (const r of rows) got.set(r.id, t);
+      await sleep(MARKER_POLL_MS);
+    }
+  };
+
+  let stopPollingAt = Number.POSITIVE_INFINITY;
+  // A failing task halts the others (they check `halt`), so nothing keeps writing
+  // into the cleanup; every task is awaited before the first error is rethrown.
+  const guard = <T>(task: Promise<T>) =>
+    task.catch((e: unknown) => {
+      halt = true;
+      throw e;
+    });
+  const pollers = paths.map((p) => guard(poller(p)));
+  const writers = await Promise.allSettled([guard(writer()), guard(markerWriter())]);
+  writing = false;
+  // Markers still on their way get 60 s; after that they count as missing.
+  stopPollingAt = halt ? now() : now() + 60_000;
+  const polled = await Promise.allSettled(pollers);
+  for (const r of [...writers, ...polled]) if (r.status === 'rejected') throw r.reason;
+  const seconds = (writers[0] as PromiseFulfilledResult<number>).value;
+  const wallEnd = new Date();
+
+  const perPath = new Map<Path, { latencies: number[]; missing: number; pollMs: number }>();
+  for (const p of paths) {
+    const got = seen.get(p)!;
+    const latencies = markers.filter((m) => got.has(m.id)).map((m) => got.get(m.id)! - m.committedAt);
+    const times = pollTimes.get(p)!;
+    perPath.set(p, {
+      latencies,
+      missing: markers.length - latencies.length,
+      pollMs: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    });
+  }
+
+  // ClickHouse's own view of the Debezium path's lag: the change log's stored time
+  // minus the commit time Debezium reported, over every change of the phase.
+  let chLag: Phase2['chLag'];
+  if (paths.includes(DEBEZIUM)) {
+    const ts = (d: Date) => `toDateTime64('${d.toISOString().replace('T', ' ').replace('Z', '')}', 3, 'UTC')`;
+    const [r] = await chRows<{ p50: number; p99: number; max: number; n: number }>(
+      `SELECT quantileExact(0.5)(lag) AS p50, quantileExact(0.99)(lag) AS p99, max(lag) AS max, count() AS n
+         FROM (SELECT dateDiff('millisecond', _source_ts, _ingested_at) AS lag
+                 FROM debezium.telemetry_events_merge
+                WHERE ${RANGE} AND _source_ts >= ${ts(wallStart)} AND _source_ts <= ${ts(wallEnd)})`,
+    );
+    if (r && Number(r.n) > 0) chLag = { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max), n: Number(r.n) };
+  }
+  return { rate, achieved: changes / seconds, markers: markers.length, perPath, chLag };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const paths = WITH_PEER ? [DEBEZIUM, PEER] : [DEBEZIUM];
+
+  const connector = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/telemetry-connector/status`)
+    .then((r) => r.json() as Promise<{ connector?: { state?: string }; tasks?: { state?: string }[] }>)
+    .catch(() => undefined);
+  const running = connector?.connector?.state === 'RUNNING' && connector.tasks?.every((t) => t.state === 'RUNNING');
+  if (!running) throw new Error(`telemetry-connector is not RUNNING at ${env.KAFKA_CONNECT_URL}: ${JSON.stringify(connector)}`);
+
+  say(`cleaning up: ${PEER_DB}, user_id range [${USER_MIN}, ${USER_MAX}) …`);
+  await dropPeer();
+  const leftovers = await deleteBenchRows();
+  if (leftovers > 0) say(`  deleted ${fmt(leftovers)} leftover row(s)`);
+  await waitDebeziumEmpty(600_000);
+
+  if (WITH_PEER) await createPeer();
+
+  // Both paths live before the clock starts: one row through each, then gone.
+  say('warm-up: one row through each path …');
+  {
+    const w = new Workload(1);
+    const client = await pool.connect();
+    try {
+      w.live.push(...(await w.insert(client, 10)));
+      const target = await pgState();
+      await Promise.all(paths.map((p) => waitEqual(p, target, 120_000)));
+      await w.delete(client, 10);
+      const empty = await pgState();
+      await Promise.all(paths.map((p) => waitEqual(p, empty, 120_000)));
+    } finally {
+      client.release();
+    }
+  }
+
+  const w = new Workload(42);
+  say(`phase 1: ${fmt(CHANGES)} changes (statements of ${fmt(STATEMENT_ROWS)} rows, INSERT/UPDATE/DELETE 80/10/10) …`);
+  const p1 = await phase1(w, paths);
+  const dbz = p1.perPath.get(DEBEZIUM)!;
+  const rate = args.rate !== undefined ? Number(args.rate) : Math.round(dbz.rate / 2);
+
+  say(`phase 2: ${fmt(rate)} changes/s for ${SECONDS} s, a marker every ${MARKER_EVERY_MS} ms …`);
+  const p2 = await phase2(w, paths, rate);
+  for (const p of paths) {
+    const r = p2.perPath.get(p)!;
+    say(`  ${p.name}: p50 ${fmt(percentile(r.latencies, 50))} ms, p99 ${fmt(percentile(r.latencies, 99))} ms, missing ${r.missing}`);
+  }
+
+  // Not timed: both paths must end equal to PostgreSQL, or the figures mean nothing.
+  say('checking that both paths equal PostgreSQL …');
+  const final = await pgState();
+  await Promise.all(paths.map((p) => waitEqual(p, final, 300_000)));
+
+  // ---------------------------------------------------------------- report
+  const cpus = os.cpus();
+  const ms = (x: number) => (Number.isFinite(x) ? `${fmt(x)} ms` : '–');
+  const lines = [
+    '### CDC benchmark: PostgreSQL commit → ClickHouse-visible',
+    '',
+    `Date: ${new Date().toISOString()}. Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, ` +
+      `${fmt(os.totalmem() / 1024 ** 3, 1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ` +
+      `load average at the end ${os.loadavg().map((l) => fmt(l, 2)).join(' / ')}. PostgreSQL, Kafka, Kafka Connect, ` +
+      `ClickHouse (chDB) and this script share the machine${WITH_PEER ? '; both paths ran at the same time, in the same ClickHouse process' : ''}.`,
+    '',
+    `Phase 1: ${fmt(CHANGES)} changes (${fmt(p1.inserted)} rows inserted, ${fmt(p1.updated)} updated, ${fmt(p1.deleted)} deleted; ` +
+      `${p1.statements} statements of ${fmt(STATEMENT_ROWS)} rows, one connection, autocommit; PostgreSQL took ${secs(p1.writeMs)}), sustained = changes / (path equal to ` +
+      `PostgreSQL − start of the first statement). Phase 2: ${fmt(p2.rate)} changes/s target (${args.rate !== undefined ? '--rate' : 'half the Debezium path'}), ` +
+      `${fmt(p2.achieved)} achieved, for ${SECONDS} s; ${p2.markers} markers (one every ${MARKER_EVERY_MS} ms), each timed from ` +
+      `PostgreSQL's acknowledgement of its commit to the first poll answer (every ${MARKER_POLL_MS} ms, by primary key) that showed it.`,
+    '',
+    `| path | sustained changes/s | ratio to PostgreSQL commit rate | caught up after last commit | freshness p50 | p99 | max (at ${fmt(p2.achieved)} changes/s) | goal: ≥ ${fmt(GOAL_RATE)}/s, p99 ≤ ${fmt(GOAL_P99_MS / 1000)} s |`,
+    '|---|---|---|---|---|---|---|---|',
+    `| PostgreSQL commits (the writer's ceiling) | ${fmt(p1.pgRate)} | 1.00 | – | – | – | – | – |`,
+  ];
+  for (const p of paths) {
+    const t = p1.perPath.get(p)!;
+    const f = p2.perPath.get(p)!;
+    const p99 = percentile(f.latencies, 99);
+    const rateMet = t.rate >= GOAL_RATE;
+    const freshMet = f.missing === 0 && p99 <= GOAL_P99_MS;
+    lines.push(
+      `| ${p.name} | **${fmt(t.rate)}** | ${fmt(t.rate / p1.pgRate, 2)} | ${secs(t.drainMs)} | ${ms(percentile(f.latencies, 50))} | ` +
+        `**${ms(p99)}** | ${ms(Math.max(...f.latencies))}${f.missing ? ` (${f.missing} marker(s) never seen)` : ''} | ` +
+        `throughput ${rateMet ? 'met' : 'not met'}, freshness ${freshMet ? 'met' : 'not met'} |`,
+    );
+  }
+  lines.push('');
+  for (const p of paths) lines.push(`- ${p.name}: mean marker-poll round trip ${fmt(p2.perPath.get(p)!.pollMs, 1)} ms (included in its latencies).`);
+  if (p2.chLag) {
+    lines.push(
+      `- Debezium path, ClickHouse's own view (debezium.telemetry_events_merge: _ingested_at − _source_ts over the ` +
+        `${fmt(p2.chLag.n)} changes of phase 2): p50 ${ms(p2.chLag.p50)}, p99 ${ms(p2.chLag.p99)}, max ${ms(p2.chLag.max)}.`,
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
+async function cleanUp(): Promise<void> {
+  // The peer first: it would otherwise replicate every delete below for nothing.
+  if (WITH_PEER || peerCreated) await dropPeer();
+  const removed = await deleteBenchRows();
+  if (removed > 0) say(`deleted the bench's ${fmt(removed)} row(s); waiting for the deletes to reach default.telemetry_events …`);
+  await waitDebeziumEmpty(600_000);
+  const left = await pgReplicationObjects();
+  const mine = [...left.slots, ...left.publications].filter((n) => isPeerName(n) || peerPgObjects.slots.has(n) || peerPgObjects.publications.has(n));
+  if (mine.length > 0) throw new Error(`left behind in PostgreSQL: ${mine.join(', ')}`);
+}
+
+let failed = false;
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  console.error(err instanceof Stopped ? 'stopped.' : err);
+} finally {
+  cleaning = true;
+  try {
+    await cleanUp();
+  } catch (err) {
+    failed = true;
+    console.error('cleanup failed:', err);
+  }
+  await pool.end();
+  await ch.close();
+}
+process.exitCode = failed ? 1 : 0;
