@@ -5,7 +5,7 @@
  * instead: ClickHouse's own MaterializedPostgreSQL replication of the same table.
  *
  *   npx tsx scripts/bench/cdc.ts [--changes 200000] [--rate <changes/s>] [--seconds 30]
- *       [--skip-peer]
+ *       [--writers 1] [--skip-peer]
  *
  * Workload: changes committed to telemetry_db.telemetry_events by this script, in
  * statements of 1,000 rows, 80 % INSERT (unnest arrays), 10 % UPDATE and 10 % DELETE
@@ -32,13 +32,31 @@
  * and Kafka Connect): the figures are those of the paths side by side, each with
  * the other's load, as they would be if a user ran both. --skip-peer measures the
  * Debezium path alone.
+ *
+ * Why the peer replicates a twin table, not telemetry_events itself: the table has
+ * REPLICA IDENTITY FULL (the Debezium path needs full `before` images: a delete is
+ * routed and checked by its user_id, event_uuid, …), and MaterializedPostgreSQL
+ * supports only DEFAULT or USING INDEX. Given the FULL table it takes the snapshot,
+ * then marks the table as skipped at the first change it decodes and silently
+ * applies nothing more (measured: an INSERT never arrived; ClickHouse's
+ * MaterializedPostgreSQLConsumer: "Table has replica identity f - not supported").
+ * Changing the shared table's replica identity would break the pipeline under test,
+ * so the script creates cdc_bench_mpg.telemetry_events (LIKE telemetry_events
+ * INCLUDING ALL: same columns, defaults, CHECKs, indexes; replica identity DEFAULT,
+ * i.e. the primary key) and every workload statement writes both tables in one
+ * statement (a data-modifying CTE): the same rows, ids and values, committed in the
+ * same transaction, so both paths see the same commits at the same moments. The
+ * price: PostgreSQL writes (and each slot decodes) twice the rows, so its commit
+ * rate, the ceiling, is lower than with --skip-peer, which writes only the real table.
+ * The twin lives in its own schema, is not in Debezium's publication, and is dropped
+ * at the end.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clickhouse/client';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
@@ -54,6 +72,8 @@ const STATE_POLL_MS = 250;
 const GOAL_RATE = 5_000;
 const GOAL_P99_MS = 2_000;
 const PEER_DB = 'mpg_bench';
+const TWIN_SCHEMA = 'cdc_bench_mpg';
+const TWIN = `${TWIN_SCHEMA}.telemetry_events`;
 
 const { values: args } = parseArgs({
   options: {
@@ -61,12 +81,14 @@ const { values: args } = parseArgs({
     rate: { type: 'string' },
     seconds: { type: 'string', default: '30' },
     'skip-peer': { type: 'boolean', default: false },
+    writers: { type: 'string', default: '1' },
   },
 });
 // Whole cycles of 10 statements (8 INSERT, 1 UPDATE, 1 DELETE), so the mix is exact.
 const CHANGES = Math.max(1, Math.round(Number(args.changes) / (10 * STATEMENT_ROWS))) * 10 * STATEMENT_ROWS;
 const SECONDS = Number(args.seconds);
 const WITH_PEER = !args['skip-peer'];
+const WRITERS = Math.max(1, Math.floor(Number(args.writers)));
 if (!Number.isFinite(SECONDS) || SECONDS <= 0) throw new Error('--seconds must be a positive number');
 if (args.rate !== undefined && !(Number(args.rate) > 0)) throw new Error('--rate must be a positive number');
 
@@ -77,13 +99,16 @@ const env = loadEndpoints();
 
 // Writer, marker writer and checks each on their own connection: a marker must not
 // queue behind a 1,000-row statement, or its commit time would be the writer's.
-const pool = new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 4 });
+const pool = new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: WRITERS + 3 });
 const ch = createClient({
   url: env.CLICKHOUSE_URL,
   username: env.CLICKHOUSE_USER,
   password: env.CLICKHOUSE_PASSWORD,
   // CREATE DATABASE … MaterializedPostgreSQL and DROP … SYNC can take a while.
   request_timeout: 300_000,
+  // Errors reach us as exceptions (and polls retry some); the client's own log would
+  // print each one, and a warning about the long timeout.
+  log: { level: ClickHouseLogLevel.OFF },
   // Answers to the 64-bit counts and sums as JSON numbers (they stay below 2^53).
   clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
 });
@@ -150,17 +175,34 @@ const PROSTHESES = ['myoelectric_hand', 'bionic_arm', 'body_powered_hook', 'hybr
 const MUSCLES = ['forearm_flexors', 'forearm_extensors', 'biceps', 'triceps', 'deltoid', 'pectoralis'];
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 
-const INSERT_SQL = `
-  INSERT INTO telemetry_events (event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency,
-                                signal_duration, signal_amplitude, event_timestamp)
+const INSERT_REAL = `
+  INSERT INTO public.telemetry_events (event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency,
+                                       signal_duration, signal_amplitude, event_timestamp)
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::float8[],
-                       $8::timestamptz[])
-  RETURNING id`;
+                       $8::timestamptz[])`;
 // Changes two columns, so an update is visible in the checksums (sums of duration and amplitude).
-const UPDATE_SQL = `
-  UPDATE telemetry_events SET signal_duration = signal_duration + 1, signal_amplitude = signal_amplitude + 0.5
-   WHERE id = ANY($1::bigint[])`;
-const DELETE_SQL = 'DELETE FROM telemetry_events WHERE id = ANY($1::bigint[])';
+const SET = 'SET signal_duration = signal_duration + 1, signal_amplitude = signal_amplitude + 0.5';
+const BY_ID = 'WHERE id = ANY($1::bigint[])';
+
+/** The statements, on the real table alone or on it and its twin at once (one statement, one transaction). */
+function statements(twin: boolean): { insert: string; update: string; delete: string } {
+  if (!twin) {
+    return {
+      insert: `${INSERT_REAL} RETURNING id`,
+      update: `UPDATE public.telemetry_events ${SET} ${BY_ID}`,
+      delete: `DELETE FROM public.telemetry_events ${BY_ID}`,
+    };
+  }
+  // Data-modifying CTEs run whether referenced or not; the twin gets the very rows
+  // (id, event_uuid, saved_ts included) that the real table got.
+  return {
+    insert: `WITH ins AS (${INSERT_REAL} RETURNING *) INSERT INTO ${TWIN} SELECT * FROM ins RETURNING id`,
+    update: `WITH u AS (UPDATE public.telemetry_events ${SET} ${BY_ID} RETURNING 1) UPDATE ${TWIN} ${SET} ${BY_ID}`,
+    delete: `WITH d AS (DELETE FROM public.telemetry_events ${BY_ID} RETURNING 1) DELETE FROM ${TWIN} ${BY_ID}`,
+  };
+}
+
+const SQL = statements(WITH_PEER);
 
 /**
  * The bench's rows and a seeded stream of changes to them. `live` holds the ids of
@@ -194,7 +236,7 @@ class Workload {
       cols[6].push(Math.round(this.rnd() * 5_000_000) / 1_000_000);
       cols[7].push(new Date(T0 + k * 7).toISOString());
     }
-    const { rows } = await client.query<{ id: string }>(INSERT_SQL, cols);
+    const { rows } = await client.query<{ id: string }>(SQL.insert, cols);
     const ids = rows.map((r) => r.id);
     this.inserted += ids.length;
     return ids;
@@ -220,13 +262,13 @@ class Workload {
   }
 
   async update(client: pg.PoolClient, n: number): Promise<number> {
-    const { rowCount } = await client.query(UPDATE_SQL, [this.pick(n, false)]);
+    const { rowCount } = await client.query(SQL.update, [this.pick(n, false)]);
     this.updated += rowCount ?? 0;
     return rowCount ?? 0;
   }
 
   async delete(client: pg.PoolClient, n: number): Promise<number> {
-    const { rowCount } = await client.query(DELETE_SQL, [this.pick(n, true)]);
+    const { rowCount } = await client.query(SQL.delete, [this.pick(n, true)]);
     this.deleted += rowCount ?? 0;
     return rowCount ?? 0;
   }
@@ -251,10 +293,10 @@ interface RangeState {
 
 const RANGE = `user_id >= ${USER_MIN} AND user_id < ${USER_MAX}`;
 
-async function pgState(): Promise<RangeState> {
+async function pgState(table = 'public.telemetry_events'): Promise<RangeState> {
   const { rows } = await pool.query<{ n: string; duration: string; amplitude: number }>(
     `SELECT count(*) AS n, coalesce(sum(signal_duration), 0) AS duration, coalesce(sum(signal_amplitude), 0) AS amplitude
-       FROM telemetry_events WHERE ${RANGE}`,
+       FROM ${table} WHERE ${RANGE}`,
   );
   const r = rows[0]!;
   return { n: Number(r.n), duration: Number(r.duration), amplitude: Number(r.amplitude) };
@@ -262,6 +304,8 @@ async function pgState(): Promise<RangeState> {
 
 interface Path {
   name: string;
+  /** The PostgreSQL table it replicates. */
+  source: string;
   /** The current state of the bench range, as a user of this path would query it. */
   stateSql: string;
   /** Which of these ids are visible: table read by primary key, the cheapest probe there is. */
@@ -270,6 +314,7 @@ interface Path {
 
 const DEBEZIUM: Path = {
   name: 'Debezium → Kafka → ClickHouse',
+  source: 'public.telemetry_events',
   // FINAL: the exact current state (latest version per id, deletes left out).
   stateSql: `SELECT count() AS n, sum(signal_duration) AS duration, sum(signal_amplitude) AS amplitude
                FROM default.telemetry_events FINAL WHERE ${RANGE}`,
@@ -279,6 +324,7 @@ const DEBEZIUM: Path = {
 
 const PEER: Path = {
   name: 'ClickHouse MaterializedPostgreSQL',
+  source: TWIN,
   // The engine reads its ReplacingMergeTree(_version) with FINAL and _sign > 0 by
   // itself, but a bare count() is answered from part metadata (tombstones and old
   // versions included), hence count(id).
@@ -333,11 +379,12 @@ async function pgReplicationObjects(): Promise<{ slots: string[]; publications: 
   return { slots: slots.rows.map((r) => r.name), publications: pubs.rows.map((r) => r.name) };
 }
 
-// MaterializedPostgreSQL names its slot `<db>_ch_replication_slot` (and a `_tmp` one
-// while it snapshots) and its publication `<db>_ch_publication`; a run killed
+// MaterializedPostgreSQL with materialized_postgresql_schema names its slot
+// `<db>_<16 hex>_ch_replication_slot` and its publication `<db>_<16 hex>_ch_publication`
+// (seen on chDB 26.7; a `_tmp` slot may exist during the snapshot); a run killed
 // before its finally leaves them behind. Never anything of Debezium's (dbz_*).
-const isPeerName = (name: string) =>
-  !name.startsWith('dbz_') && name.startsWith(`${PG_DB}_ch_`) && /_ch_(replication_slot|publication)/.test(name);
+const PEER_NAME = new RegExp(`^${PG_DB.replace(/[^A-Za-z0-9_]/g, '.')}(_[0-9a-f]{16})?_ch_(replication_slot|publication)(_tmp)?$`);
+const isPeerName = (name: string) => !name.startsWith('dbz_') && PEER_NAME.test(name);
 
 async function dropPeer(): Promise<void> {
   const exists = await chRows<{ name: string }>(`SELECT name FROM system.databases WHERE name = '${PEER_DB}'`);
@@ -356,17 +403,22 @@ async function dropPeer(): Promise<void> {
     say(`  dropping leftover publication ${pub}`);
     await pool.query(`DROP PUBLICATION IF EXISTS ${pg.escapeIdentifier(pub)}`);
   }
+  await pool.query(`DROP SCHEMA IF EXISTS ${TWIN_SCHEMA} CASCADE`);
 }
 
 async function createPeer(): Promise<void> {
+  say(`creating ${TWIN} (the twin, replica identity DEFAULT) …`);
+  peerCreated = true;
+  await pool.query(`CREATE SCHEMA ${TWIN_SCHEMA}`);
+  await pool.query(`CREATE TABLE ${TWIN} (LIKE public.telemetry_events INCLUDING ALL)`);
   const before = await pgReplicationObjects();
   const hostPort = `${pgUrl.hostname}:${pgUrl.port || '5432'}`;
-  say(`creating ${PEER_DB} (MaterializedPostgreSQL of ${PG_DB}.telemetry_events) …`);
-  peerCreated = true;
+  say(`creating ${PEER_DB} (MaterializedPostgreSQL of ${PG_DB}.${TWIN}) …`);
   await chCommand(
     `CREATE DATABASE ${PEER_DB}
        ENGINE = MaterializedPostgreSQL(${quote(hostPort)}, ${quote(PG_DB)}, ${quote(decodeURIComponent(pgUrl.username))}, ${quote(decodeURIComponent(pgUrl.password))})
-       SETTINGS materialized_postgresql_tables_list = 'telemetry_events',
+       SETTINGS materialized_postgresql_schema = '${TWIN_SCHEMA}',
+                materialized_postgresql_tables_list = 'telemetry_events',
                 -- The default backoff between empty polls of the slot grows to 10 s, which
                 -- would make an idle-then-busy path look 10 s stale; 10–100 ms is what a
                 -- user who cares about freshness would set.
@@ -374,15 +426,12 @@ async function createPeer(): Promise<void> {
                 materialized_postgresql_backoff_max_ms = 100`,
     { allow_experimental_database_materialized_postgresql: 1 },
   );
-  // The initial snapshot: every row of the table, then streaming. Done when the
-  // table answers with PostgreSQL's row count (other writers may be at work, so the
-  // bench range, which only this script writes, is the exact check; it is empty now).
-  const total = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM telemetry_events')).rows[0]!.n);
-  await until(`${PEER_DB} snapshot`, 300_000, 500, async () => {
+  // The snapshot (of an empty twin) is done when the table answers; the warm-up
+  // then proves that changes stream.
+  await until(`${PEER_DB} snapshot`, 300_000, 200, async () => {
     try {
-      const [r] = await chRows<{ n: number }>(`SELECT count(id) AS n FROM ${PEER_DB}.telemetry_events`);
-      const pgN = await total();
-      return r && Number(r.n) >= pgN ? true : undefined;
+      await chRows(`SELECT count(id) AS n FROM ${PEER_DB}.telemetry_events`);
+      return true;
     } catch {
       return undefined; // the nested table is created by the background sync
     }
@@ -393,10 +442,20 @@ async function createPeer(): Promise<void> {
   say(`  snapshot done; slot(s) ${[...peerPgObjects.slots].join(', ') || '?'}, publication(s) ${[...peerPgObjects.publications].join(', ') || '?'}`);
 }
 
+/** The state every path must reach; the real table and its twin must agree on it. */
+async function targetOf(paths: Path[]): Promise<RangeState> {
+  const states = await Promise.all(paths.map((p) => pgState(p.source)));
+  const first = states[0]!;
+  for (const [i, st] of states.entries()) {
+    if (!sameState(st, first)) throw new Error(`${paths[i]!.source} differs from ${paths[0]!.source}: ${JSON.stringify([st, first])}`);
+  }
+  return first;
+}
+
 // ---------------------------------------------------------------- cleanup
 
 async function deleteBenchRows(): Promise<number> {
-  const { rowCount } = await pool.query(`DELETE FROM telemetry_events WHERE ${RANGE}`);
+  const { rowCount } = await pool.query(`DELETE FROM public.telemetry_events WHERE ${RANGE}`);
   return rowCount ?? 0;
 }
 
@@ -420,35 +479,47 @@ interface Phase1 {
   final: RangeState;
 }
 
-async function phase1(w: Workload, paths: Path[]): Promise<Phase1> {
-  const client = await pool.connect();
-  let t0 = 0;
+async function phase1(ws: Workload[], paths: Path[]): Promise<Phase1> {
   let lastCommit = 0;
   let statements = 0;
   let changes = 0;
-  try {
-    // The first cycles need live rows to update and delete: INSERT ×8, UPDATE, DELETE.
-    t0 = now();
-    while (changes < CHANGES) {
-      checkStop();
-      for (let i = 0; i < 8; i++) {
-        w.live.push(...(await w.insert(client, STATEMENT_ROWS)));
-        changes += STATEMENT_ROWS;
+  let cycle = 0;
+  const cycles = CHANGES / (10 * STATEMENT_ROWS);
+  // Each writer changes only the rows it inserted itself (its own Workload), so two
+  // writers never lock the same rows: no waits, no deadlocks, exactly N changes.
+  const writer = async (w: Workload) => {
+    const client = await pool.connect();
+    try {
+      // The first cycles need live rows to update and delete: INSERT ×8, UPDATE, DELETE.
+      while (cycle < cycles) {
+        cycle++;
+        checkStop();
+        // (Never `changes += await …`: it reads `changes` before the await and would
+        // lose the other writer's additions.)
+        for (let i = 0; i < 8; i++) {
+          const ids = await w.insert(client, STATEMENT_ROWS);
+          w.live.push(...ids);
+          changes += ids.length;
+        }
+        const updated = await w.update(client, STATEMENT_ROWS);
+        changes += updated;
+        const deleted = await w.delete(client, STATEMENT_ROWS);
+        changes += deleted;
+        statements += 10;
+        lastCommit = now();
+        if (statements % 50 === 0) say(`  ${fmt(changes)} changes committed, ${fmt(changes / ((lastCommit - t0) / 1000))}/s`);
       }
-      changes += await w.update(client, STATEMENT_ROWS);
-      changes += await w.delete(client, STATEMENT_ROWS);
-      statements += 10;
-      lastCommit = now();
-      if (statements % 50 === 0) say(`  ${fmt(changes)} changes committed, ${fmt(changes / ((lastCommit - t0) / 1000))}/s`);
+    } finally {
+      client.release();
     }
-  } finally {
-    client.release();
-  }
+  };
+  const t0 = now();
+  await Promise.all(ws.map(writer));
   if (changes !== CHANGES) throw new Error(`committed ${changes} changes, expected ${CHANGES}`);
   const writeMs = lastCommit - t0;
   const pgRate = changes / (writeMs / 1000);
   say(`  PostgreSQL: ${fmt(changes)} changes in ${secs(writeMs)}, ${fmt(pgRate)} changes/s`);
-  const final = await pgState();
+  const final = await targetOf(paths);
 
   // Both paths polled at once (their queries interleave in chDB's one executor).
   const perPath = new Map<Path, { rate: number; drainMs: number }>();
@@ -460,7 +531,17 @@ async function phase1(w: Workload, paths: Path[]): Promise<Phase1> {
       say(`  ${p.name}: equal after ${secs(seen - t0)}, ${fmt(rate)} changes/s (${secs(seen - lastCommit)} after the last commit)`);
     }),
   );
-  return { inserted: w.inserted, updated: w.updated, deleted: w.deleted, pgRate, writeMs, statements, perPath, final };
+  const sum = (f: (w: Workload) => number) => ws.reduce((a, w) => a + f(w), 0);
+  return {
+    inserted: sum((w) => w.inserted),
+    updated: sum((w) => w.updated),
+    deleted: sum((w) => w.deleted),
+    pgRate,
+    writeMs,
+    statements,
+    perPath,
+    final,
+  };
 }
 
 // ---------------------------------------------------------------- phase 2
@@ -498,7 +579,8 @@ async function phase2(w: Workload, paths: Path[], rate: number): Promise<Phase2>
         checkStop();
         const due = t0 + tick * TICK_MS;
         if (due > now()) await sleep(due - now());
-        changes += await w.mixed(client, perTick);
+        const n = await w.mixed(client, perTick);
+        changes += n;
       }
       return (now() - t0) / 1000;
     } finally {
@@ -605,7 +687,7 @@ async function main(): Promise<void> {
   const running = connector?.connector?.state === 'RUNNING' && connector.tasks?.every((t) => t.state === 'RUNNING');
   if (!running) throw new Error(`telemetry-connector is not RUNNING at ${env.KAFKA_CONNECT_URL}: ${JSON.stringify(connector)}`);
 
-  say(`cleaning up: ${PEER_DB}, user_id range [${USER_MIN}, ${USER_MAX}) …`);
+  say(`cleaning up: ${PEER_DB}, ${TWIN_SCHEMA}, user_id range [${USER_MIN}, ${USER_MAX}) …`);
   await dropPeer();
   const leftovers = await deleteBenchRows();
   if (leftovers > 0) say(`  deleted ${fmt(leftovers)} leftover row(s)`);
@@ -620,19 +702,20 @@ async function main(): Promise<void> {
     const client = await pool.connect();
     try {
       w.live.push(...(await w.insert(client, 10)));
-      const target = await pgState();
+      const target = await targetOf(paths);
       await Promise.all(paths.map((p) => waitEqual(p, target, 120_000)));
       await w.delete(client, 10);
-      const empty = await pgState();
+      const empty = await targetOf(paths);
       await Promise.all(paths.map((p) => waitEqual(p, empty, 120_000)));
     } finally {
       client.release();
     }
   }
 
-  const w = new Workload(42);
-  say(`phase 1: ${fmt(CHANGES)} changes (statements of ${fmt(STATEMENT_ROWS)} rows, INSERT/UPDATE/DELETE 80/10/10) …`);
-  const p1 = await phase1(w, paths);
+  const ws = Array.from({ length: WRITERS }, (_, i) => new Workload(42 + i));
+  const w = ws[0]!;
+  say(`phase 1: ${fmt(CHANGES)} changes (statements of ${fmt(STATEMENT_ROWS)} rows, INSERT/UPDATE/DELETE 80/10/10, ${WRITERS} connection(s)) …`);
+  const p1 = await phase1(ws, paths);
   const dbz = p1.perPath.get(DEBEZIUM)!;
   const rate = args.rate !== undefined ? Number(args.rate) : Math.round(dbz.rate / 2);
 
@@ -645,7 +728,7 @@ async function main(): Promise<void> {
 
   // Not timed: both paths must end equal to PostgreSQL, or the figures mean nothing.
   say('checking that both paths equal PostgreSQL …');
-  const final = await pgState();
+  const final = await targetOf(paths);
   await Promise.all(paths.map((p) => waitEqual(p, final, 300_000)));
 
   // ---------------------------------------------------------------- report
@@ -660,7 +743,7 @@ async function main(): Promise<void> {
       `ClickHouse (chDB) and this script share the machine${WITH_PEER ? '; both paths ran at the same time, in the same ClickHouse process' : ''}.`,
     '',
     `Phase 1: ${fmt(CHANGES)} changes (${fmt(p1.inserted)} rows inserted, ${fmt(p1.updated)} updated, ${fmt(p1.deleted)} deleted; ` +
-      `${p1.statements} statements of ${fmt(STATEMENT_ROWS)} rows, one connection, autocommit; PostgreSQL took ${secs(p1.writeMs)}), sustained = changes / (path equal to ` +
+      `${p1.statements} statements of ${fmt(STATEMENT_ROWS)} rows, ${WRITERS} connection(s), autocommit; PostgreSQL took ${secs(p1.writeMs)}), sustained = changes / (path equal to ` +
       `PostgreSQL − start of the first statement). Phase 2: ${fmt(p2.rate)} changes/s target (${args.rate !== undefined ? '--rate' : 'half the Debezium path'}), ` +
       `${fmt(p2.achieved)} achieved, for ${SECONDS} s; ${p2.markers} markers (one every ${MARKER_EVERY_MS} ms), each timed from ` +
       `PostgreSQL's acknowledgement of its commit to the first poll answer (every ${MARKER_POLL_MS} ms, by primary key) that showed it.`,
@@ -700,6 +783,8 @@ async function cleanUp(): Promise<void> {
   await waitDebeziumEmpty(600_000);
   const left = await pgReplicationObjects();
   const mine = [...left.slots, ...left.publications].filter((n) => isPeerName(n) || peerPgObjects.slots.has(n) || peerPgObjects.publications.has(n));
+  const schema = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [TWIN_SCHEMA]);
+  if (schema.rowCount) mine.push(`schema ${TWIN_SCHEMA}`);
   if (mine.length > 0) throw new Error(`left behind in PostgreSQL: ${mine.join(', ')}`);
 }
 
