@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
@@ -329,4 +330,19 @@ describe('CDC: PostgreSQL → Debezium → Kafka → ClickHouse current state', 
     }
     console.log(`[cdc] freshness: ${JSON.stringify(rows)}`);
   });
+
+  it('npm run test:kafka-debezium passes against the running pipeline and reports each hop', () => {
+    const port = (url: string) => new URL(url).port;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/test_kafka_debezium.ts'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, CRM_API_PORT: port(crmApi.url), TELEMETRY_API_PORT: port(telemetryApi.url) },
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    for (const hop of [/connector crm-connector\s+RUNNING/, /user \d+ created\s+\d+ ms/, /user \d+ updated/, /event .* stored/, /batch of 100 events stored/, /user \d+ deleted/]) {
+      expect(r.stdout).toMatch(hop);
+    }
+    expect(r.stdout).toMatch(/end-to-end check passed/);
+  }, 300_000);
 });

@@ -65,9 +65,11 @@ export function startCdcMonitor(opts: {
   async function poll(): Promise<void> {
     try {
       const fresh = await (await ch.query({ query: 'SELECT * FROM debezium.freshness', format: 'JSONEachRow' })).json<FreshnessRow>();
-      lag.reset();
-      changes.reset();
-      sinceLast.reset();
+      const errs = await (
+        await ch.query({ query: 'SELECT topic, count() AS n FROM debezium.kafka_errors GROUP BY topic', format: 'JSONEachRow' })
+      ).json<{ topic: string; n: number | string }>();
+      // Both reads first, then every gauge at once: a scrape never sees half a round.
+      for (const g of [lag, changes, sinceLast, errors]) g.reset();
       for (const r of fresh) {
         lag.set({ table: r.source_table, stat: 'p50' }, r.lag_p50_s);
         lag.set({ table: r.source_table, stat: 'p99' }, r.lag_p99_s);
@@ -75,10 +77,6 @@ export function startCdcMonitor(opts: {
         changes.set({ table: r.source_table }, Number(r.changes_5m));
         sinceLast.set({ table: r.source_table }, r.seconds_since_last_change);
       }
-      const errs = await (
-        await ch.query({ query: 'SELECT topic, count() AS n FROM debezium.kafka_errors GROUP BY topic', format: 'JSONEachRow' })
-      ).json<{ topic: string; n: number | string }>();
-      errors.reset();
       for (const e of errs) errors.set({ topic: e.topic }, Number(e.n));
       up.set(1);
     } catch (err) {

@@ -24,7 +24,10 @@ describe('stream processor: ClickHouse CDC monitor', () => {
     await db.crm.query("INSERT INTO users (name, email) VALUES ('Monitor check', $1)", [`monitor+${randomBytes(4).toString('hex')}@example.com`]);
     const text = await until('users lag in /metrics', async () => {
       const t = await metrics();
-      return /cdc_clickhouse_lag_seconds\{table="users",stat="p99",service="stream-processor"\} \d/.test(t) ? t : undefined;
+      return /cdc_clickhouse_lag_seconds\{table="users",stat="p99",service="stream-processor"\} \d/.test(t) &&
+        /cdc_monitor_up\{service="stream-processor"\} 1/.test(t)
+        ? t
+        : undefined;
     }, 60_000);
     expect(text).toMatch(/cdc_monitor_up\{service="stream-processor"\} 1/);
     expect(text).toMatch(/cdc_clickhouse_changes_5m\{table="users",service="stream-processor"\} [1-9]/);
