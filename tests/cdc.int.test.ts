@@ -198,6 +198,10 @@ describe('CDC: PostgreSQL → Debezium → Kafka → ClickHouse current state', 
   it('rows written before a connector is registered arrive through its snapshot', async () => {
     const crm = connector('crm-connector');
     const telemetry = connector('telemetry-connector');
+    // First let the pipeline catch up with what earlier suites wrote: dropping a slot
+    // loses the changes it has not streamed yet, and a snapshot never reports the
+    // deletes among them (KAFKA_DEBEZIUM_SETUP.md, "Limits").
+    await expectEqual();
     await unregister(crm, db.crm);
     await unregister(telemetry, db.telemetry);
 
