@@ -175,7 +175,7 @@ async function telemetryWorkload(rnd: Rnd, batches: number, tally: Tally, userId
   });
 }
 
-async function expectEqual(): Promise<void> {
+async function expectEqual({ nonEmpty = true } = {}): Promise<void> {
   const [users, events] = await Promise.all([
     waitForEquality(USERS, db.crm, ch, CATCH_UP_MS),
     waitForEquality(TELEMETRY_EVENTS, db.telemetry, ch, CATCH_UP_MS),
@@ -188,7 +188,7 @@ async function expectEqual(): Promise<void> {
       extra: 0,
       different: 0,
     });
-    expect(d.postgresRows).toBeGreaterThan(0);
+    if (nonEmpty) expect(d.postgresRows).toBeGreaterThan(0);
   }
 }
 
@@ -201,7 +201,7 @@ describe('CDC: PostgreSQL → Debezium → Kafka → ClickHouse current state', 
     // First let the pipeline catch up with what earlier suites wrote: dropping a slot
     // loses the changes it has not streamed yet, and a snapshot never reports the
     // deletes among them (KAFKA_DEBEZIUM_SETUP.md, "Limits").
-    await expectEqual();
+    await expectEqual({ nonEmpty: false });
     await unregister(crm, db.crm);
     await unregister(telemetry, db.telemetry);
 
