@@ -8,6 +8,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 export interface RunningApp {
   url: string;
   stop(): Promise<void>;
+  /** kill -9: no shutdown code runs. */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -49,8 +51,13 @@ export async function startApp(app: 'crm-api' | 'telemetry-api' | 'stream-proces
   }
   return {
     url,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },

@@ -5,6 +5,14 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   STREAM_PROCESSOR_PORT: port.default(3004),
   LOG_LEVEL: logLevel.default('info'),
+  KAFKA_BROKERS: endpointsSchema.shape.KAFKA_BROKERS,
+  // Optional: only needed when a topic carries Avro (Confluent wire format).
+  SCHEMA_REGISTRY_URL: z.url().optional(),
+  STREAM_PROCESSOR_GROUP: z.string().min(1).default('stream-processor'),
+  STREAM_PROCESSOR_CHUNK: z.coerce.number().int().min(1).max(100_000).default(20_000),
+  // ClickHouse writes: retries with exponential backoff and jitter, then the breaker.
+  STREAM_PROCESSOR_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
+  STREAM_PROCESSOR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   CLICKHOUSE_URL: endpointsSchema.shape.CLICKHOUSE_URL,
   CLICKHOUSE_USER: endpointsSchema.shape.CLICKHOUSE_USER,
   CLICKHOUSE_PASSWORD: endpointsSchema.shape.CLICKHOUSE_PASSWORD,
@@ -19,6 +27,12 @@ export interface Config {
   port: number;
   logLevel: z.infer<typeof logLevel>;
   clickhouse: { url: string; username: string; password: string };
+  kafkaBrokers: string[];
+  schemaRegistryUrl: string | undefined;
+  groupPrefix: string;
+  chunkSize: number;
+  retries: number;
+  breakerResetMs: number;
   freshnessPollMs: number;
   usersJoinPurgeMs: number;
 }
@@ -30,6 +44,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.STREAM_PROCESSOR_PORT,
     logLevel: e.LOG_LEVEL,
     clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
+    kafkaBrokers: e.KAFKA_BROKERS,
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    groupPrefix: e.STREAM_PROCESSOR_GROUP,
+    chunkSize: e.STREAM_PROCESSOR_CHUNK,
+    retries: e.STREAM_PROCESSOR_RETRIES,
+    breakerResetMs: e.STREAM_PROCESSOR_BREAKER_RESET_MS,
     freshnessPollMs: e.CDC_FRESHNESS_POLL_MS,
     usersJoinPurgeMs: e.CDC_USERS_JOIN_PURGE_MS,
   };

@@ -1,14 +1,18 @@
 import { serve } from '@hono/node-server';
 import { createClient } from '@clickhouse/client';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Hono } from 'hono';
+import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadDotEnv } from '@cdc/config';
 import { startCdcMonitor } from './cdc-monitor.js';
+import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
+import { createProcessorMetrics } from './metrics.js';
+import { startProcessor, type Processor } from './processor.js';
+import { createGuard } from './resilience.js';
 
-// So far: liveness, metrics and the ClickHouse CDC monitor. The kafkajs stream
-// processors arrive with their issue.
 loadDotEnv();
 const config = loadConfig();
 const log = pino({ name: 'stream-processor', level: config.logLevel });
@@ -16,21 +20,64 @@ const registry = new Registry();
 registry.setDefaultLabels({ service: 'stream-processor' });
 collectDefaultMetrics({ register: registry });
 
-const ch = createClient({ ...config.clickhouse, request_timeout: 10_000 });
+const ch = createClient({ ...config.clickhouse, request_timeout: 30_000 });
 const monitor = startCdcMonitor({ ch, registry, log, pollMs: config.freshnessPollMs, purgeMs: config.usersJoinPurgeMs });
+const metrics = createProcessorMetrics(registry);
+const guard = createGuard({ retries: config.retries, minTimeoutMs: 200, maxTimeoutMs: 5_000, resetTimeoutMs: config.breakerResetMs, log });
+const kafka = new Kafka({
+  clientId: 'stream-processor',
+  brokers: config.kafkaBrokers,
+  logLevel: kafkaLogLevel.WARN,
+  // kafkajs logs through pino, so its lines carry the service name and are JSON.
+  logCreator: () => ({ level, log: entry }) => {
+    const method = level === kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.WARN ? 'warn' : level === kafkaLogLevel.INFO ? 'info' : 'debug';
+    log[method]({ kafka: entry }, String(entry.message));
+  },
+});
+
+let processor: Processor | undefined;
 
 const app = new Hono();
 app.get('/health', (c) => c.json({ status: 'ok', service: 'stream-processor' }));
+app.get('/ready', (c) =>
+  processor?.ready()
+    ? c.json({ status: 'ready' })
+    : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined }, 503),
+);
 app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
   log.info({ address: info.address, port: info.port }, 'listening'),
 );
 
+startProcessor({
+  kafka,
+  sink: createAnalyticsSink(ch),
+  guard,
+  metrics,
+  log,
+  registry: config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined,
+  config: {
+    usersTopic: 'crm.public.users',
+    eventsTopic: 'telemetry.public.telemetry_events',
+    groupPrefix: config.groupPrefix,
+    chunkSize: config.chunkSize,
+  },
+}).then(
+  (p) => (processor = p),
+  (err: Error) => {
+    // Without its consumers the service is useless; exit so a supervisor restarts it.
+    log.fatal({ err: err.message, stack: err.stack }, 'stream processor failed to start');
+    process.exit(1);
+  },
+);
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
     monitor.stop();
-    server.close(() => void ch.close().finally(() => process.exit(0)));
+    void (processor?.stop() ?? Promise.resolve())
+      .catch((err: Error) => log.error({ err: err.message }, 'stopping the consumers failed'))
+      .finally(() => server.close(() => void ch.close().finally(() => process.exit(0))));
   });
 }

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+
+/**
+ * A Debezium change event as the connectors write it (connectors/*.json: JSON
+ * without embedded schemas) or, when a connector uses an Avro converter, in the
+ * Confluent wire format: magic byte 0, a 4-byte schema id, the Avro body. Which one
+ * is decided per message by its bytes, so a topic can switch format without a
+ * restart.
+ */
+export type Op = 'r' | 'c' | 'u' | 'd';
+
+export interface ChangeEvent<Row> {
+  op: Op;
+  before: Row | null;
+  after: Row | null;
+  lsn: bigint;
+  /** Commit time in PostgreSQL, ms since the epoch. */
+  sourceTsMs: number;
+}
+
+/** A message that can never be processed: it goes to the dead-letter topic. */
+export class PoisonMessage extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessage';
+  }
+}
+
+const Source = z.object({ lsn: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]), ts_ms: z.number() }).loose();
+
+function envelope<Row extends z.ZodType>(row: Row) {
+  return z
+    .object({
+      op: z.enum(['r', 'c', 'u', 'd']),
+      before: row.nullable().optional(),
+      after: row.nullable().optional(),
+      source: Source,
+    })
+    .loose()
+    .refine((e) => (e.op === 'd' ? e.before != null : e.after != null), {
+      message: 'a delete needs `before`, any other change `after`',
+    });
+}
+
+export function isConfluentWireFormat(value: Buffer): boolean {
+  return value.length > 5 && value[0] === 0;
+}
+
+export interface Decoder<Row> {
+  /** null for a tombstone (nothing to do); throws PoisonMessage for anything unusable. */
+  decode(value: Buffer | null): Promise<ChangeEvent<Row> | null>;
+}
+
+export function createDecoder<Row extends z.ZodType>(row: Row, registry?: SchemaRegistry): Decoder<z.infer<Row>> {
+  const schema = envelope(row);
+  return {
+    async decode(value) {
+      if (value === null || value.length === 0) return null;
+      let parsed: unknown;
+      if (isConfluentWireFormat(value)) {
+        if (!registry) throw new PoisonMessage('Avro (Confluent wire format) message, but no SCHEMA_REGISTRY_URL is configured');
+        try {
+          parsed = await registry.decode(value);
+        } catch (err) {
+          throw new PoisonMessage(`Avro decoding failed: ${(err as Error).message}`);
+        }
+      } else {
+        try {
+          parsed = JSON.parse(value.toString('utf8'));
+        } catch (err) {
+          throw new PoisonMessage(`not JSON: ${(err as Error).message}`);
+        }
+      }
+      const checked = schema.safeParse(parsed);
+      if (!checked.success) throw new PoisonMessage(`not a Debezium change event: ${z.prettifyError(checked.error)}`);
+      const e = checked.data;
+      return {
+        op: e.op,
+        before: (e.before ?? null) as z.infer<Row> | null,
+        after: (e.after ?? null) as z.infer<Row> | null,
+        lsn: BigInt(e.source.lsn),
+        sourceTsMs: e.source.ts_ms,
+      };
+    },
+  };
+}
+
+// Row images. Timestamps are Debezium's ZonedTimestamp strings (ISO 8601, UTC, up to
+// microseconds); with Avro they arrive as the same strings.
+export const UserRow = z
+  .object({
+    id: z.number().int(),
+    age: z.number().int().nullable().optional(),
+    gender: z.string().nullable().optional(),
+    country: z.string().nullable().optional(),
+  })
+  .loose();
+export type UserRow = z.infer<typeof UserRow>;
+
+export const TelemetryRow = z
+  .object({
+    id: z.number().int(),
+    event_uuid: z.uuid(),
+    user_id: z.number().int(),
+    prosthesis_type: z.string(),
+    muscle_group: z.string(),
+    signal_frequency: z.number().int(),
+    signal_duration: z.number().int(),
+    signal_amplitude: z.number(),
+    event_timestamp: z.string().min(1),
+  })
+  .loose();
+export type TelemetryRow = z.infer<typeof TelemetryRow>;

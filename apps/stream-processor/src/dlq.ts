@@ -1,0 +1,35 @@
+import type { KafkaMessage, Producer } from 'kafkajs';
+
+/**
+ * Poison messages go to `<topic>.dlq`, unchanged (key, value, original headers),
+ * with where they came from and why in headers, so they can be inspected and
+ * replayed. Written before the batch's offsets are committed: a crash in between
+ * sends a message twice, never loses it.
+ */
+export async function sendToDlq(
+  producer: Producer,
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  error: Error,
+): Promise<void> {
+  await producer.send({
+    topic: `${topic}.dlq`,
+    acks: -1,
+    messages: [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'dlq.error': error.message.slice(0, 2000),
+          'dlq.source.topic': topic,
+          'dlq.source.partition': String(partition),
+          'dlq.source.offset': message.offset,
+          'dlq.source.timestamp': message.timestamp,
+          'dlq.failed.at': new Date().toISOString(),
+        },
+      },
+    ],
+  });
+}

@@ -1,0 +1,102 @@
+import type { ChangeEvent, TelemetryRow } from './debezium.js';
+import type { UserDims } from './users-dimension.js';
+
+/** A row of analytics.telemetry_enriched (clickhouse/0007_analytics.sql). */
+export interface EnrichedRow {
+  event_uuid: string;
+  id: number;
+  user_id: number;
+  prosthesis_type: string;
+  muscle_group: string;
+  signal_frequency: number;
+  signal_duration: number;
+  signal_amplitude: number;
+  event_timestamp: string;
+  user_known: 0 | 1;
+  country: string | null;
+  gender: string | null;
+  age_band: string | null;
+  _lsn: string;
+  _version: string;
+  _is_deleted: 0 | 1;
+  _source_ts: number;
+}
+
+/** The aggregate keys a change touches: where the event was, and where it is now. */
+export interface Touched {
+  minutes: Map<string, { minute: number; prosthesis_type: string; muscle_group: string }>;
+  users: Set<number>;
+  /** Users the batch saw without knowing them: candidates for re-enrichment. */
+  unknownUsers: Set<number>;
+}
+
+export function emptyTouched(): Touched {
+  return { minutes: new Map(), users: new Set(), unknownUsers: new Set() };
+}
+
+/** Start of the minute, in seconds since the epoch (ClickHouse DateTime). */
+export function minuteOf(isoTimestamp: string): number {
+  const ms = Date.parse(isoTimestamp);
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${isoTimestamp}`);
+  return Math.floor(ms / 60_000) * 60;
+}
+
+function touch(t: Touched, row: TelemetryRow): void {
+  const minute = minuteOf(row.event_timestamp);
+  t.minutes.set(`${minute}|${row.prosthesis_type}|${row.muscle_group}`, {
+    minute,
+    prosthesis_type: row.prosthesis_type,
+    muscle_group: row.muscle_group,
+  });
+  t.users.add(row.user_id);
+}
+
+function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, dims: UserDims | undefined, deleted: boolean): EnrichedRow {
+  const known = dims !== undefined && !deleted;
+  return {
+    event_uuid: row.event_uuid,
+    id: row.id,
+    user_id: row.user_id,
+    prosthesis_type: row.prosthesis_type,
+    muscle_group: row.muscle_group,
+    signal_frequency: row.signal_frequency,
+    signal_duration: row.signal_duration,
+    signal_amplitude: row.signal_amplitude,
+    event_timestamp: row.event_timestamp,
+    user_known: known ? 1 : 0,
+    country: known ? dims.country : null,
+    gender: known ? dims.gender : null,
+    age_band: known ? dims.age_band : null,
+    _lsn: change.lsn.toString(),
+    // See 0007_analytics.sql: a later change wins; for one change, knowing the user wins.
+    _version: (change.lsn * 2n + (known ? 1n : 0n)).toString(),
+    _is_deleted: deleted ? 1 : 0,
+    _source_ts: change.sourceTsMs,
+  };
+}
+
+/**
+ * One change → the enriched rows to write, and the keys it touches. An update that
+ * changed the event's uuid (possible in SQL) also deletes the row under the old uuid.
+ */
+export function enrichChange(
+  change: ChangeEvent<TelemetryRow>,
+  lookup: (userId: number) => UserDims | undefined,
+  touched: Touched,
+): EnrichedRow[] {
+  const rows: EnrichedRow[] = [];
+  if (change.before) touch(touched, change.before);
+  if (change.op === 'd') {
+    rows.push(toRow(change.before!, change, undefined, true));
+    return rows;
+  }
+  const after = change.after!;
+  touch(touched, after);
+  if (change.before && change.before.event_uuid !== after.event_uuid) {
+    rows.push(toRow(change.before, change, undefined, true));
+  }
+  const dims = lookup(after.user_id);
+  if (!dims) touched.unknownUsers.add(after.user_id);
+  rows.push(toRow(after, change, dims, false));
+  return rows;
+}

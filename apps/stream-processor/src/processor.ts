@@ -1,0 +1,220 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { AnalyticsSink } from './clickhouse-sink.js';
+import { createDecoder, PoisonMessage, TelemetryRow, UserRow } from './debezium.js';
+import { sendToDlq } from './dlq.js';
+import { emptyTouched, enrichChange, type EnrichedRow } from './enrich.js';
+import type { ProcessorMetrics } from './metrics.js';
+import type { Guard } from './resilience.js';
+import { UsersDimension } from './users-dimension.js';
+
+export interface ProcessorConfig {
+  usersTopic: string;
+  eventsTopic: string;
+  /** Consumer-group prefix: <prefix>-users (never commits) and <prefix>-enrich. */
+  groupPrefix: string;
+  /** Messages per ClickHouse write within a fetched batch. */
+  chunkSize: number;
+}
+
+export interface ProcessorDeps {
+  kafka: Kafka;
+  sink: AnalyticsSink;
+  guard: Guard;
+  metrics: ProcessorMetrics;
+  log: Logger;
+  registry?: SchemaRegistry;
+  config: ProcessorConfig;
+}
+
+export interface Processor {
+  /** The user dimension has caught up and the enrichment consumer is running. */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two kafkajs consumers in one process:
+ * - users: reads crm.public.users from the beginning on every start (its group never
+ *   commits) into the in-memory user dimension, and keeps following it;
+ * - enrich: reads telemetry.public.telemetry_events in its consumer group, enriches
+ *   each event with the dimension, writes analytics.telemetry_enriched, recomputes
+ *   the aggregates the batch touched, and only then commits the batch's offsets.
+ * Enrichment starts once the dimension has caught up with the users topic as it was
+ * at start, so events are not marked user-less just because the process is young.
+ */
+export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
+  const { kafka, sink, guard, metrics, log, config } = deps;
+  const dimension = new UsersDimension();
+  const unknownUsers = new Set<number>();
+  const userDecoder = createDecoder(UserRow, deps.registry);
+  const eventDecoder = createDecoder(TelemetryRow, deps.registry);
+  let enrichRunning = false;
+
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  async function reenrich(userId: number, heartbeat?: () => Promise<void>): Promise<void> {
+    const dims = dimension.get(userId);
+    if (!dims || !unknownUsers.has(userId)) return;
+    await guard.run(`re-enrich user ${userId}`, () => sink.reenrich(userId, dims), heartbeat);
+    unknownUsers.delete(userId);
+  }
+
+  // ------------------------------------------------------------ user dimension
+  const admin = kafka.admin();
+  await admin.connect();
+  const targets = new Map(
+    (await admin.fetchTopicOffsets(config.usersTopic)).map((p) => [p.partition, BigInt(p.high)]),
+  );
+  await admin.disconnect();
+  const reached = new Map<number, bigint>();
+  let markCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  let isCaughtUp = false;
+  const checkCaughtUp = () => {
+    if (isCaughtUp) return;
+    for (const [partition, high] of targets) if ((reached.get(partition) ?? 0n) < high) return;
+    isCaughtUp = true;
+    log.info({ users: dimension.size }, 'user dimension caught up with crm.public.users');
+    markCaughtUp();
+  };
+  checkCaughtUp();
+
+  const usersConsumer: Consumer = kafka.consumer({ groupId: `${config.groupPrefix}-users` });
+  await usersConsumer.connect();
+  await usersConsumer.subscribe({ topic: config.usersTopic, fromBeginning: true });
+  await usersConsumer.run({
+    // Never committed: the dimension is rebuilt from the beginning on every start.
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
+      for (const message of batch.messages) {
+        try {
+          const change = await userDecoder.decode(message.value);
+          if (change === null) {
+            const id = (JSON.parse(message.key?.toString() ?? 'null') as { id?: number } | null)?.id;
+            if (typeof id === 'number') dimension.forget(id);
+            metrics.processed.inc({ topic: batch.topic, result: 'tombstone' });
+          } else {
+            const changed = dimension.apply(change);
+            if (changed?.dims) await reenrich(changed.id, heartbeat);
+            metrics.processed.inc({ topic: batch.topic, result: 'processed' });
+          }
+        } catch (err) {
+          if (!(err instanceof PoisonMessage)) throw err;
+          await sendToDlq(producer, batch.topic, batch.partition, message, err);
+          metrics.processed.inc({ topic: batch.topic, result: 'dlq' });
+          log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+        }
+        resolveOffset(message.offset);
+        reached.set(batch.partition, BigInt(message.offset) + 1n);
+      }
+      metrics.users.set(dimension.size);
+      checkCaughtUp();
+    },
+  });
+  await caughtUp;
+
+  // Events stored without their user by an earlier run, whose user is known now.
+  for (const id of await guard.run('read user-less events', () => sink.unknownUsers())) unknownUsers.add(id);
+  for (const id of [...unknownUsers]) await reenrich(id);
+
+  // ------------------------------------------------------------ enrichment
+  // Large fetches: every batch costs a ClickHouse insert and two recomputes, so
+  // fewer, bigger batches are much cheaper per event than kafkajs's 1 MB default.
+  const enrichConsumer: Consumer = kafka.consumer({
+    groupId: `${config.groupPrefix}-enrich`,
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+  });
+  await enrichConsumer.connect();
+  await enrichConsumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
+
+  const pauseAll = () => {
+    usersConsumer.pause([{ topic: config.usersTopic }]);
+    enrichConsumer.pause([{ topic: config.eventsTopic }]);
+    metrics.circuitOpen.set(1);
+  };
+  const resumeAll = () => {
+    usersConsumer.resume([{ topic: config.usersTopic }]);
+    enrichConsumer.resume([{ topic: config.eventsTopic }]);
+    metrics.circuitOpen.set(0);
+  };
+  guard.on('open', pauseAll);
+  guard.on('close', resumeAll);
+
+  async function processChunk(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
+    const { batch, heartbeat } = payload;
+    const touched = emptyTouched();
+    const rows: EnrichedRow[] = [];
+    let newestCommit = 0;
+    for (const message of messages) {
+      try {
+        const change = await eventDecoder.decode(message.value);
+        if (change === null) {
+          metrics.processed.inc({ topic: batch.topic, result: 'tombstone' });
+          continue;
+        }
+        rows.push(...enrichChange(change, (id) => dimension.get(id), touched));
+        newestCommit = Math.max(newestCommit, change.sourceTsMs);
+        metrics.processed.inc({ topic: batch.topic, result: 'processed' });
+      } catch (err) {
+        if (!(err instanceof PoisonMessage)) throw err;
+        await sendToDlq(producer, batch.topic, batch.partition, message, err);
+        metrics.processed.inc({ topic: batch.topic, result: 'dlq' });
+        log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+      }
+    }
+    const failing = (what: string) => async () => {
+      try {
+        return await (what === 'insert' ? sink.insertEnriched(rows) : sink.recompute(touched));
+      } catch (err) {
+        metrics.failures.inc({ what });
+        throw err;
+      }
+    };
+    await guard.run('insert enriched events', failing('insert'), heartbeat);
+    await guard.run('recompute aggregates', failing('recompute'), heartbeat);
+    if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
+
+    // A user may have arrived while this chunk was being enriched without them.
+    for (const id of touched.unknownUsers) {
+      unknownUsers.add(id);
+      await reenrich(id, heartbeat);
+    }
+
+    const last = messages[messages.length - 1]!.offset;
+    payload.resolveOffset(last);
+    await enrichConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    await heartbeat();
+  }
+
+  await enrichConsumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async (payload) => {
+      const end = metrics.batchSeconds.startTimer({ topic: payload.batch.topic });
+      const { messages } = payload.batch;
+      for (let i = 0; i < messages.length; i += config.chunkSize) {
+        if (!payload.isRunning() || payload.isStale()) break;
+        await processChunk(payload, messages.slice(i, i + config.chunkSize));
+      }
+      end();
+    },
+  });
+  enrichRunning = true;
+  log.info('enrichment running');
+
+  return {
+    ready: () => isCaughtUp && enrichRunning && guard.state !== 'open',
+    async stop() {
+      guard.shutdown();
+      await Promise.allSettled([enrichConsumer.disconnect(), usersConsumer.disconnect()]);
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { createDecoder, PoisonMessage, TelemetryRow, UserRow, type ChangeEvent } from '../src/debezium.js';
+import { emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
+import { ageBand, UsersDimension } from '../src/users-dimension.js';
+
+const event = (over: Partial<TelemetryRow> = {}): TelemetryRow => ({
+  id: 7,
+  event_uuid: '0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60',
+  user_id: 42,
+  prosthesis_type: 'bionic_arm',
+  muscle_group: 'biceps',
+  signal_frequency: 1000,
+  signal_duration: 250,
+  signal_amplitude: 0.5,
+  event_timestamp: '2026-11-25T12:34:56.123456Z',
+  ...over,
+});
+const change = <R>(op: 'r' | 'c' | 'u' | 'd', before: R | null, after: R | null, lsn = 100n): ChangeEvent<R> => ({
+  op,
+  before,
+  after,
+  lsn,
+  sourceTsMs: 1_795_000_000_000,
+});
+
+describe('Debezium decoding, decided by the bytes', () => {
+  const users = createDecoder(UserRow);
+
+  it('reads a JSON change event', async () => {
+    const c = await users.decode(Buffer.from(JSON.stringify({ op: 'c', before: null, after: { id: 1, age: 30, country: 'UA' }, source: { lsn: 123, ts_ms: 5 } })));
+    expect(c).toEqual({ op: 'c', before: null, after: { id: 1, age: 30, country: 'UA' }, lsn: 123n, sourceTsMs: 5 });
+  });
+
+  it('a tombstone is nothing to do', async () => {
+    expect(await users.decode(null)).toBeNull();
+    expect(await users.decode(Buffer.alloc(0))).toBeNull();
+  });
+
+  it('garbage, wrong shapes and Avro without a registry are poison, with the reason', async () => {
+    await expect(users.decode(Buffer.from('{not json'))).rejects.toThrow(PoisonMessage);
+    await expect(users.decode(Buffer.from(JSON.stringify({ op: 'x' })))).rejects.toThrow(/not a Debezium change event/);
+    await expect(users.decode(Buffer.from(JSON.stringify({ op: 'd', before: null, after: null, source: { lsn: 1, ts_ms: 1 } })))).rejects.toThrow(
+      /a delete needs `before`/,
+    );
+    await expect(users.decode(Buffer.from([0, 0, 0, 0, 1, 2, 3]))).rejects.toThrow(/no SCHEMA_REGISTRY_URL/);
+  });
+});
+
+describe('user dimension', () => {
+  it('age bands', () => {
+    expect([null, 0, 17, 18, 29, 30, 44, 45, 59, 60, 74, 75, 150].map(ageBand)).toEqual([
+      null, '0-17', '0-17', '18-29', '18-29', '30-44', '30-44', '45-59', '45-59', '60-74', '60-74', '75+', '75+',
+    ]);
+  });
+
+  it('keeps the latest state per id, forgets deletes and tombstones, ignores replayed older changes', () => {
+    const d = new UsersDimension();
+    d.apply(change<UserRow>('r', null, { id: 1, age: 20, gender: 'f', country: 'UA' }, 10n));
+    d.apply(change<UserRow>('u', null, { id: 1, age: 40, gender: 'f', country: 'PL' }, 20n));
+    expect(d.apply(change<UserRow>('u', null, { id: 1, age: 20, gender: 'f', country: 'UA' }, 10n))).toBeUndefined();
+    expect(d.get(1)).toEqual({ country: 'PL', gender: 'f', age_band: '30-44' });
+    d.apply(change<UserRow>('d', { id: 1 }, null, 30n));
+    expect(d.get(1)).toBeUndefined();
+    d.apply(change<UserRow>('c', null, { id: 2 }, 40n));
+    d.forget(2);
+    expect(d.size).toBe(0);
+  });
+});
+
+describe('enrichment', () => {
+  const dims = (id: number) => (id === 42 ? { country: 'UA', gender: 'female', age_band: '30-44' } : undefined);
+
+  it('joins the user, versions by LSN (known user wins within one change), and records the touched keys', () => {
+    const t = emptyTouched();
+    const [known] = enrichChange(change('c', null, event()), dims, t);
+    expect(known).toMatchObject({ user_known: 1, country: 'UA', age_band: '30-44', _lsn: '100', _version: '201', _is_deleted: 0 });
+    const [unknown] = enrichChange(change('c', null, event({ user_id: 9 })), dims, t);
+    expect(unknown).toMatchObject({ user_known: 0, country: null, _version: '200' });
+    expect([...t.unknownUsers]).toEqual([9]);
+    expect([...t.users].sort()).toEqual([42, 9].sort());
+    expect([...t.minutes.values()]).toEqual([{ minute: minuteOf('2026-11-25T12:34:00Z'), prosthesis_type: 'bionic_arm', muscle_group: 'biceps' }]);
+  });
+
+  it('a delete writes a deleted row; an update touches the old and the new key', () => {
+    const t = emptyTouched();
+    expect(enrichChange(change('d', event(), null), dims, t)).toMatchObject([{ _is_deleted: 1, user_known: 0 }]);
+    const t2 = emptyTouched();
+    const rows = enrichChange(change('u', event(), event({ muscle_group: 'triceps', user_id: 43 })), dims, t2);
+    expect(rows).toHaveLength(1);
+    expect([...t2.minutes.values()].map((k) => k.muscle_group).sort()).toEqual(['biceps', 'triceps']);
+    expect([...t2.users].sort()).toEqual([42, 43]);
+  });
+
+  it('an update that changes the event_uuid deletes the row under the old one', () => {
+    const rows = enrichChange(change('u', event(), event({ event_uuid: '11111111-2222-4333-8444-555555555555' })), dims, emptyTouched());
+    expect(rows.map((r) => [r.event_uuid, r._is_deleted])).toEqual([
+      ['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60', 1],
+      ['11111111-2222-4333-8444-555555555555', 0],
+    ]);
+  });
+});
