@@ -4,6 +4,8 @@
 --
 --   analytics.telemetry_enriched   one row per event, with its user's country, gender
 --                                  and age band as known when it was processed
+--                                  (and analytics.telemetry_enriched_by_user, the same
+--                                  rows sorted by user)
 --   analytics.telemetry_by_minute  minute × prosthesis_type × muscle_group aggregates
 --   analytics.user_activity        per user: events, first/last event time, last amplitude
 --
@@ -13,7 +15,12 @@ CREATE DATABASE IF NOT EXISTS analytics;
 -- Versioned by _version = _lsn * 2 + user_known: a redelivered change writes the same
 -- version (the row is replaced by itself), a later change of the event wins, and
 -- re-enriching an event whose user arrived late (user_known 0 → 1) wins over the
--- first, user-less row of the same change. Keyed by event_uuid (idempotent by it).
+-- first, user-less row of the same change.
+--
+-- Sorted by the aggregate key first, so that recomputing a minute reads only that
+-- minute's range (FINAL merges only the ranges the primary key selects). The key
+-- must identify the row, so an update that moves an event to another minute, type
+-- or muscle group also writes a deleted row (_is_deleted = 1) under its old key.
 CREATE TABLE IF NOT EXISTS analytics.telemetry_enriched
 (
     event_uuid       UUID,
@@ -33,12 +40,16 @@ CREATE TABLE IF NOT EXISTS analytics.telemetry_enriched
     _version         UInt64,
     _is_deleted      UInt8,
     _source_ts       DateTime64(3, 'UTC'),
-    _processed_at    DateTime64(3, 'UTC') DEFAULT now64(3),
-    INDEX user_idx user_id TYPE bloom_filter GRANULARITY 4,
-    INDEX ts_idx event_timestamp TYPE minmax GRANULARITY 4
+    _processed_at    DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = ReplacingMergeTree(_version, _is_deleted)
-ORDER BY event_uuid;
+ORDER BY (toStartOfMinute(event_timestamp), prosthesis_type, muscle_group, event_uuid);
+
+-- The same rows sorted by user, for the per-user recompute and re-enrichment; an
+-- update that moves an event to another user writes a deleted row under the old one.
+CREATE TABLE IF NOT EXISTS analytics.telemetry_enriched_by_user AS analytics.telemetry_enriched
+ENGINE = ReplacingMergeTree(_version, _is_deleted)
+ORDER BY (user_id, event_uuid);
 
 -- Aggregates are recomputed by the processor from telemetry_enriched FINAL for every
 -- key a batch touched (a delete or a moved event touches its old key too) and

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { EnrichedRow, Touched } from './enrich.js';
+import type { Enriched, EnrichedRow, Touched } from './enrich.js';
 import type { UserDims } from './users-dimension.js';
 
 /**
@@ -8,7 +8,7 @@ import type { UserDims } from './users-dimension.js';
  * numbers), which is what turns at-least-once consumption into exactly-once views.
  */
 export interface AnalyticsSink {
-  insertEnriched(rows: EnrichedRow[]): Promise<void>;
+  insertEnriched(enriched: Enriched): Promise<void>;
   /** Recomputes the aggregates of every key in `touched` from telemetry_enriched. */
   recompute(touched: Touched): Promise<void>;
   /** Re-enriches the user-less events of a user who is now known. */
@@ -23,14 +23,20 @@ const INSERT_SETTINGS = { date_time_input_format: 'best_effort' } as const;
 
 export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
   return {
-    async insertEnriched(rows) {
-      if (rows.length === 0) return;
-      await ch.insert({
-        table: 'analytics.telemetry_enriched',
-        values: rows.map((r) => ({ ...r, _source_ts: new Date(r._source_ts).toISOString() })),
-        format: 'JSONEachRow',
-        clickhouse_settings: INSERT_SETTINGS,
-      });
+    async insertEnriched({ rows, minuteTombstones, userTombstones }) {
+      const write = async (table: string, values: EnrichedRow[]) => {
+        if (values.length === 0) return;
+        await ch.insert({
+          table,
+          values: values.map((r) => ({ ...r, _source_ts: new Date(r._source_ts).toISOString() })),
+          format: 'JSONEachRow',
+          clickhouse_settings: INSERT_SETTINGS,
+        });
+      };
+      // Tombstones first: within one insert a row and its tombstone never share a key,
+      // and across inserts the versions decide anyway.
+      await write('analytics.telemetry_enriched', [...minuteTombstones, ...rows]);
+      await write('analytics.telemetry_enriched_by_user', [...userTombstones, ...rows]);
     },
 
     async recompute(touched) {
@@ -73,7 +79,7 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
                 SELECT user_id, count() AS events,
                        min(event_timestamp) AS first_event_at, max(event_timestamp) AS last_event_at,
                        argMax(signal_amplitude, (event_timestamp, id)) AS last_amplitude
-                FROM analytics.telemetry_enriched FINAL
+                FROM analytics.telemetry_enriched_by_user FINAL
                 WHERE user_id IN {users:Array(Int32)}
                 GROUP BY user_id
             ) AS a ON a.user_id = k.u
@@ -85,25 +91,27 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
 
     async reenrich(userId, dims) {
       // Copies the current user-less rows with the user's fields and the higher
-      // version of the same change (_lsn * 2 + 1); a newer change of an event
-      // written meanwhile has a higher version still and keeps winning.
-      await ch.command({
-        query: `
-          INSERT INTO analytics.telemetry_enriched
-          SELECT event_uuid, id, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
-                 signal_amplitude, event_timestamp, 1 AS user_known,
-                 {country:Nullable(String)} AS country, {gender:Nullable(String)} AS gender,
-                 {age_band:Nullable(String)} AS age_band,
-                 _lsn, _lsn * 2 + 1 AS _version, _is_deleted, _source_ts, now64(3) AS _processed_at
-          FROM analytics.telemetry_enriched FINAL
-          WHERE user_id = {user:Int32} AND user_known = 0`,
-        query_params: { user: userId, country: dims.country, gender: dims.gender, age_band: dims.age_band },
-      });
+      // version of the same change (_lsn * 2 + 1), into both tables; a newer change
+      // of an event written meanwhile has a higher version still and keeps winning.
+      for (const table of ['analytics.telemetry_enriched', 'analytics.telemetry_enriched_by_user']) {
+        await ch.command({
+          query: `
+            INSERT INTO ${table}
+            SELECT event_uuid, id, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
+                   signal_amplitude, event_timestamp, 1 AS user_known,
+                   {country:Nullable(String)} AS country, {gender:Nullable(String)} AS gender,
+                   {age_band:Nullable(String)} AS age_band,
+                   _lsn, _lsn * 2 + 1 AS _version, _is_deleted, _source_ts, now64(3) AS _processed_at
+            FROM analytics.telemetry_enriched_by_user FINAL
+            WHERE user_id = {user:Int32} AND user_known = 0`,
+          query_params: { user: userId, country: dims.country, gender: dims.gender, age_band: dims.age_band },
+        });
+      }
     },
 
     async unknownUsers() {
       const rs = await ch.query({
-        query: 'SELECT DISTINCT user_id FROM analytics.telemetry_enriched FINAL WHERE user_known = 0',
+        query: 'SELECT DISTINCT user_id FROM analytics.telemetry_enriched_by_user FINAL WHERE user_known = 0',
         format: 'JSONEachRow',
       });
       return (await rs.json<{ user_id: number }>()).map((r) => Number(r.user_id));

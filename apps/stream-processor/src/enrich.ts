@@ -75,28 +75,50 @@ function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, dims: UserD
   };
 }
 
+/** What one change writes: the event's row, and deleted rows under keys it left. */
+export interface Enriched {
+  /** The current state of events (into both tables). */
+  rows: EnrichedRow[];
+  /** Deleted rows under a key of telemetry_enriched the event no longer has. */
+  minuteTombstones: EnrichedRow[];
+  /** Deleted rows under a key of telemetry_enriched_by_user the event no longer has. */
+  userTombstones: EnrichedRow[];
+}
+
+export function emptyEnriched(): Enriched {
+  return { rows: [], minuteTombstones: [], userTombstones: [] };
+}
+
+const minuteKey = (r: TelemetryRow) => `${minuteOf(r.event_timestamp)}|${r.prosthesis_type}|${r.muscle_group}|${r.event_uuid}`;
+const userKey = (r: TelemetryRow) => `${r.user_id}|${r.event_uuid}`;
+
 /**
- * One change → the enriched rows to write, and the keys it touches. An update that
- * changed the event's uuid (possible in SQL) also deletes the row under the old uuid.
+ * One change → what to write into `out`, and the keys it touches. A delete writes a
+ * deleted row under the event's keys in both tables; an update that moved the event
+ * (to another minute, type, muscle group, user or uuid — possible in SQL) also
+ * deletes it under the old key of each table it moved in.
  */
 export function enrichChange(
   change: ChangeEvent<TelemetryRow>,
   lookup: (userId: number) => UserDims | undefined,
   touched: Touched,
-): EnrichedRow[] {
-  const rows: EnrichedRow[] = [];
-  if (change.before) touch(touched, change.before);
+  out: Enriched,
+): void {
+  const before = change.before;
+  if (before) touch(touched, before);
   if (change.op === 'd') {
-    rows.push(toRow(change.before!, change, undefined, true));
-    return rows;
+    const gone = toRow(before!, change, undefined, true);
+    out.minuteTombstones.push(gone);
+    out.userTombstones.push(gone);
+    return;
   }
   const after = change.after!;
   touch(touched, after);
-  if (change.before && change.before.event_uuid !== after.event_uuid) {
-    rows.push(toRow(change.before, change, undefined, true));
+  if (before) {
+    if (minuteKey(before) !== minuteKey(after)) out.minuteTombstones.push(toRow(before, change, undefined, true));
+    if (userKey(before) !== userKey(after)) out.userTombstones.push(toRow(before, change, undefined, true));
   }
   const dims = lookup(after.user_id);
   if (!dims) touched.unknownUsers.add(after.user_id);
-  rows.push(toRow(after, change, dims, false));
-  return rows;
+  out.rows.push(toRow(after, change, dims, false));
 }

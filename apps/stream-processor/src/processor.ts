@@ -4,7 +4,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { AnalyticsSink } from './clickhouse-sink.js';
 import { createDecoder, PoisonMessage, TelemetryRow, UserRow } from './debezium.js';
 import { sendToDlq } from './dlq.js';
-import { emptyTouched, enrichChange, type EnrichedRow } from './enrich.js';
+import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
 import { UsersDimension } from './users-dimension.js';
@@ -149,7 +149,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   async function processChunk(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch, heartbeat } = payload;
     const touched = emptyTouched();
-    const rows: EnrichedRow[] = [];
+    const enriched = emptyEnriched();
     let newestCommit = 0;
     for (const message of messages) {
       try {
@@ -158,7 +158,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
           metrics.processed.inc({ topic: batch.topic, result: 'tombstone' });
           continue;
         }
-        rows.push(...enrichChange(change, (id) => dimension.get(id), touched));
+        enrichChange(change, (id) => dimension.get(id), touched, enriched);
         newestCommit = Math.max(newestCommit, change.sourceTsMs);
         metrics.processed.inc({ topic: batch.topic, result: 'processed' });
       } catch (err) {
@@ -170,7 +170,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     }
     const failing = (what: string) => async () => {
       try {
-        return await (what === 'insert' ? sink.insertEnriched(rows) : sink.recompute(touched));
+        return await (what === 'insert' ? sink.insertEnriched(enriched) : sink.recompute(touched));
       } catch (err) {
         metrics.failures.inc({ what });
         throw err;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecoder, PoisonMessage, TelemetryRow, UserRow, type ChangeEvent } from '../src/debezium.js';
-import { emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
+import { emptyEnriched, emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
 import { ageBand, UsersDimension } from '../src/users-dimension.js';
 
 const event = (over: Partial<TelemetryRow> = {}): TelemetryRow => ({
@@ -69,33 +69,46 @@ describe('user dimension', () => {
 
 describe('enrichment', () => {
   const dims = (id: number) => (id === 42 ? { country: 'UA', gender: 'female', age_band: '30-44' } : undefined);
+  const run = (c: ChangeEvent<TelemetryRow>, t = emptyTouched()) => {
+    const out = emptyEnriched();
+    enrichChange(c, dims, t, out);
+    return out;
+  };
 
   it('joins the user, versions by LSN (known user wins within one change), and records the touched keys', () => {
     const t = emptyTouched();
-    const [known] = enrichChange(change('c', null, event()), dims, t);
+    const [known] = run(change('c', null, event()), t).rows;
     expect(known).toMatchObject({ user_known: 1, country: 'UA', age_band: '30-44', _lsn: '100', _version: '201', _is_deleted: 0 });
-    const [unknown] = enrichChange(change('c', null, event({ user_id: 9 })), dims, t);
+    const [unknown] = run(change('c', null, event({ user_id: 9 })), t).rows;
     expect(unknown).toMatchObject({ user_known: 0, country: null, _version: '200' });
     expect([...t.unknownUsers]).toEqual([9]);
     expect([...t.users].sort()).toEqual([42, 9].sort());
     expect([...t.minutes.values()]).toEqual([{ minute: minuteOf('2026-11-25T12:34:00Z'), prosthesis_type: 'bionic_arm', muscle_group: 'biceps' }]);
   });
 
-  it('a delete writes a deleted row; an update touches the old and the new key', () => {
-    const t = emptyTouched();
-    expect(enrichChange(change('d', event(), null), dims, t)).toMatchObject([{ _is_deleted: 1, user_known: 0 }]);
-    const t2 = emptyTouched();
-    const rows = enrichChange(change('u', event(), event({ muscle_group: 'triceps', user_id: 43 })), dims, t2);
-    expect(rows).toHaveLength(1);
-    expect([...t2.minutes.values()].map((k) => k.muscle_group).sort()).toEqual(['biceps', 'triceps']);
-    expect([...t2.users].sort()).toEqual([42, 43]);
+  it('a delete writes a deleted row under the event\'s key in both tables', () => {
+    const out = run(change('d', event(), null));
+    expect(out.rows).toEqual([]);
+    expect(out.minuteTombstones).toMatchObject([{ _is_deleted: 1, event_uuid: event().event_uuid }]);
+    expect(out.userTombstones).toMatchObject([{ _is_deleted: 1, user_id: 42 }]);
   });
 
-  it('an update that changes the event_uuid deletes the row under the old one', () => {
-    const rows = enrichChange(change('u', event(), event({ event_uuid: '11111111-2222-4333-8444-555555555555' })), dims, emptyTouched());
-    expect(rows.map((r) => [r.event_uuid, r._is_deleted])).toEqual([
-      ['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60', 1],
-      ['11111111-2222-4333-8444-555555555555', 0],
-    ]);
+  it('an update in place writes only the new row; a move also deletes the old key, per table', () => {
+    expect(run(change('u', event(), event({ signal_amplitude: 2 })))).toMatchObject({ minuteTombstones: [], userTombstones: [] });
+
+    const t = emptyTouched();
+    const moved = run(change('u', event(), event({ muscle_group: 'triceps' })), t);
+    expect(moved.minuteTombstones).toMatchObject([{ muscle_group: 'biceps', _is_deleted: 1 }]);
+    expect(moved.userTombstones).toEqual([]);
+    expect([...t.minutes.values()].map((k) => k.muscle_group).sort()).toEqual(['biceps', 'triceps']);
+
+    const otherUser = run(change('u', event(), event({ user_id: 43 })));
+    expect(otherUser.minuteTombstones).toEqual([]);
+    expect(otherUser.userTombstones).toMatchObject([{ user_id: 42, _is_deleted: 1 }]);
+
+    const newUuid = run(change('u', event(), event({ event_uuid: '11111111-2222-4333-8444-555555555555' })));
+    expect(newUuid.minuteTombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
+    expect(newUuid.userTombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
+    expect(newUuid.rows.map((r) => r.event_uuid)).toEqual(['11111111-2222-4333-8444-555555555555']);
   });
 });
