@@ -19,7 +19,7 @@ import {
   runReadOnlyQuery,
   summaryLine,
   validateLimits,
-} from './readonly-query.js';
+} from '@cdc/clickhouse';
 
 const USAGE = `usage: tsx scripts/sql/cli.ts "<query>" [--format table|json|csv] [--max-rows N] [--timeout-s S]
   --format     output format (default table)

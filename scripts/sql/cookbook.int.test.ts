@@ -6,7 +6,7 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { loadMigrations, splitStatements } from '../lib/clickhouse-migrations.js';
 import { loadCookbook, rewriteDatabases } from './cookbook.js';
-import { runReadOnlyQuery } from './readonly-query.js';
+import { runReadOnlyQuery } from '@cdc/clickhouse';
 
 /**
  * Every cookbook query on hand-made data with hand-computed answers, in a scratch

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COOKBOOK_DOC, loadCookbook, rewriteDatabases } from './cookbook.js';
-import { formatResult, maskLiterals, QueryRejectedError, readOnlySettings, validateLimits, validateQuery } from './readonly-query.js';
+import { formatResult, maskLiterals, QueryRejectedError, readOnlySettings, validateLimits, validateQuery } from '@cdc/clickhouse';
 
 describe('analytics cookbook', () => {
   const recipes = loadCookbook();

@@ -11,6 +11,7 @@ import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
 import { createProcessorMetrics } from './metrics.js';
 import { startProcessor, type Processor } from './processor.js';
+import { registerQueryRoute } from './query-route.js';
 import { createGuard } from './resilience.js';
 
 loadDotEnv();
@@ -45,6 +46,7 @@ app.get('/ready', (c) =>
     : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined }, 503),
 );
 app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+registerQueryRoute(app, ch);
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
   log.info({ address: info.address, port: info.port }, 'listening'),

@@ -1,18 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStackConfig } from '../../../scripts/stack/config.js';
+import { components, up } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, pools, until } from '../../../tests/support/cdc.js';
 
 const db = pools();
 const ch = clickhouse();
 let processor: RunningApp;
+// One processor writes the analytics at a time: the stack's own instance pauses meanwhile.
+const stackConfig = loadStackConfig();
+const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-processor')!;
+let stackProcessorWasRunning = false;
 
 beforeAll(async () => {
+  stackProcessorWasRunning = stackProcessor.pid() !== undefined;
+  if (stackProcessorWasRunning) await stackProcessor.stop();
   processor = await startApp('stream-processor', { CDC_FRESHNESS_POLL_MS: '200', CDC_USERS_JOIN_PURGE_MS: '500' });
 });
 
 afterAll(async () => {
   await processor?.stop();
+  if (stackProcessorWasRunning) await up(stackConfig, ['infrastructure', 'apps']);
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
 });
 
@@ -47,4 +56,32 @@ describe('stream processor: ClickHouse CDC monitor', () => {
     const rs = await ch.query({ query: 'SELECT count() AS n FROM default.users FINAL WHERE id = {id:Int32}', query_params: { id }, format: 'JSONEachRow' });
     expect(Number((await rs.json<{ n: number }>())[0]!.n)).toBe(0);
   }, 90_000);
+
+  it('GET/POST /query runs one read-only query with a row limit and a timeout; errors are problem+json', async () => {
+    const get = await fetch(`${processor.url}/query?sql=${encodeURIComponent('SELECT number AS n FROM numbers(5)')}&max_rows=3`);
+    expect(get.status).toBe(200);
+    const body = (await get.json()) as { columns: { name: string }[]; rows: unknown[][]; truncated: boolean };
+    expect(body.columns.map((c) => c.name)).toEqual(['n']);
+    expect(body.rows.map((r) => Number(r[0]))).toEqual([0, 1, 2]);
+    expect(body.truncated).toBe(true);
+
+    const post = (payload: unknown) =>
+      fetch(`${processor.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const ok = await post({ sql: 'SELECT count() AS n FROM debezium.freshness' });
+    expect(ok.status).toBe(200);
+
+    const write = await post({ sql: 'CREATE TABLE default.should_not_exist (x UInt8) ENGINE = Memory' });
+    expect(write.status).toBe(422);
+    expect(write.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const exists = await ch.query({ query: "SELECT count() AS n FROM system.tables WHERE name = 'should_not_exist'", format: 'JSONEachRow' });
+    expect(Number((await exists.json<{ n: number }>())[0]!.n)).toBe(0);
+
+    const outfile = await post({ sql: "SELECT 1 INTO OUTFILE '/tmp/x.csv'" });
+    expect(outfile.status).toBe(400);
+    const slow = await post({ sql: 'SELECT count() FROM numbers(100000000000)', timeout_s: 1 });
+    expect(slow.status).toBe(504);
+    const bad = await post({ sql: 'SELECT', extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['']);
+  }, 60_000);
 });

@@ -1,10 +1,10 @@
 import { ClickHouseError, type ClickHouseClient, type ClickHouseSettings, type ResponseJSON } from '@clickhouse/client';
 import { stringify } from 'csv-stringify/sync';
-import { splitStatements } from '../lib/clickhouse-migrations.js';
+import { splitStatements } from './statements.js';
 
 /**
- * One ad-hoc, read-only analytics query: the shared core of `npm run sql` and of an
- * HTTP endpoint later. Safety comes from ClickHouse itself, per query:
+ * One ad-hoc, read-only analytics query: the shared core of `npm run sql` and of the
+ * stream processor's GET/POST /query. Safety comes from ClickHouse itself, per query:
  *
  *   readonly = 1               reads only, and the query cannot change any setting
  *                              (so a `SETTINGS max_result_rows = …` clause is refused too)
