@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { AnalyticsSink } from './clickhouse-sink.js';
@@ -55,6 +55,14 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
+  /** A poison message goes to the DLQ and processing goes on; anything else is rethrown. */
+  async function deadLetter(err: unknown, topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    if (!(err instanceof PoisonMessage)) throw err;
+    await sendToDlq(producer, topic, partition, message, err);
+    metrics.processed.inc({ topic, result: 'dlq' });
+    log.warn({ topic, partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+  }
+
   async function reenrich(userId: number, heartbeat?: () => Promise<void>): Promise<void> {
     const dims = dimension.get(userId);
     if (!dims || !unknownUsers.has(userId)) return;
@@ -103,10 +111,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
             metrics.processed.inc({ topic: batch.topic, result: 'processed' });
           }
         } catch (err) {
-          if (!(err instanceof PoisonMessage)) throw err;
-          await sendToDlq(producer, batch.topic, batch.partition, message, err);
-          metrics.processed.inc({ topic: batch.topic, result: 'dlq' });
-          log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+          await deadLetter(err, batch.topic, batch.partition, message);
         }
         resolveOffset(message.offset);
         reached.set(batch.partition, BigInt(message.offset) + 1n);
@@ -162,10 +167,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         newestCommit = Math.max(newestCommit, change.sourceTsMs);
         metrics.processed.inc({ topic: batch.topic, result: 'processed' });
       } catch (err) {
-        if (!(err instanceof PoisonMessage)) throw err;
-        await sendToDlq(producer, batch.topic, batch.partition, message, err);
-        metrics.processed.inc({ topic: batch.topic, result: 'dlq' });
-        log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+        await deadLetter(err, batch.topic, batch.partition, message);
       }
     }
     const failing = (what: string) => async () => {
