@@ -47,7 +47,8 @@ async function caughtUp(): Promise<boolean> {
     const [committed] = await admin.fetchOffsets({ groupId: `${GROUP}-enrich`, topics: [topic] });
     return high.every((h) => {
       const c = committed!.partitions.find((p) => p.partition === h.partition);
-      return c !== undefined && BigInt(c.offset) >= BigInt(h.high);
+      // An empty partition has nothing to commit (offset -1).
+      return BigInt(h.high) === 0n || (c !== undefined && BigInt(c.offset) >= BigInt(h.high));
     });
   } finally {
     await admin.disconnect();
