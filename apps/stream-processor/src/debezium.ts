@@ -61,7 +61,9 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
       if (isConfluentWireFormat(value)) {
         if (!registry) throw new PoisonMessage('Avro (Confluent wire format) message, but no SCHEMA_REGISTRY_URL is configured');
         try {
-          parsed = await registry.decode(value);
+          // avsc returns record instances (methods on their prototypes); the rest of
+          // the pipeline wants the plain values a JSON message would have given.
+          parsed = JSON.parse(JSON.stringify(await registry.decode(value)));
         } catch (err) {
           throw new PoisonMessage(`Avro decoding failed: ${(err as Error).message}`);
         }
