@@ -69,7 +69,7 @@ import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
-import { components, up } from '../stack/stack.js';
+import { components, STREAM_PROCESSOR_HEAP, up } from '../stack/stack.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 960_000_000;
@@ -240,7 +240,8 @@ async function freePort(): Promise<number> {
 
 async function spawnProcessor(): Promise<Spawned> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/stream-processor/src/main.ts'], {
+  // The same Node flags as the stack's instance.
+  const child = spawn(process.execPath, [STREAM_PROCESSOR_HEAP, '--import', 'tsx', 'apps/stream-processor/src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

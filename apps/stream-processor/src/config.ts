@@ -10,6 +10,7 @@ const schema = z.object({
   SCHEMA_REGISTRY_URL: z.url().optional(),
   STREAM_PROCESSOR_GROUP: z.string().min(1).default('stream-processor'),
   STREAM_PROCESSOR_CHUNK: z.coerce.number().int().min(1).max(100_000).default(20_000),
+  STREAM_PROCESSOR_FETCH_BYTES: z.coerce.number().int().min(65_536).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
   // ClickHouse writes: retries with exponential backoff and jitter, then the breaker.
   STREAM_PROCESSOR_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
   STREAM_PROCESSOR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -31,6 +32,7 @@ export interface Config {
   schemaRegistryUrl: string | undefined;
   groupPrefix: string;
   chunkSize: number;
+  fetchBytes: number;
   retries: number;
   breakerResetMs: number;
   freshnessPollMs: number;
@@ -48,6 +50,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     groupPrefix: e.STREAM_PROCESSOR_GROUP,
     chunkSize: e.STREAM_PROCESSOR_CHUNK,
+    fetchBytes: e.STREAM_PROCESSOR_FETCH_BYTES,
     retries: e.STREAM_PROCESSOR_RETRIES,
     breakerResetMs: e.STREAM_PROCESSOR_BREAKER_RESET_MS,
     freshnessPollMs: e.CDC_FRESHNESS_POLL_MS,

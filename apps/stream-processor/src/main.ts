@@ -64,6 +64,7 @@ startProcessor({
     eventsTopic: 'telemetry.public.telemetry_events',
     groupPrefix: config.groupPrefix,
     chunkSize: config.chunkSize,
+    fetchBytes: config.fetchBytes,
   },
 }).then(
   (p) => (processor = p),

@@ -16,6 +16,8 @@ export interface ProcessorConfig {
   groupPrefix: string;
   /** Messages per ClickHouse write within a fetched batch. */
   chunkSize: number;
+  /** Bytes fetched per partition at most (kafkajs maxBytesPerPartition). */
+  fetchBytes: number;
 }
 
 export interface ProcessorDeps {
@@ -127,12 +129,13 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   for (const id of [...unknownUsers]) await reenrich(id);
 
   // ------------------------------------------------------------ enrichment
-  // Large fetches: every batch costs a ClickHouse insert and two recomputes, so
-  // fewer, bigger batches are much cheaper per event than kafkajs's 1 MB default.
+  // Bigger fetches than kafkajs's 1 MB default (every batch costs a ClickHouse
+  // insert and two recomputes), but bounded: a fetched batch is held in memory
+  // while it is decoded and written, and memory is part of the budget.
   const enrichConsumer: Consumer = kafka.consumer({
     groupId: `${config.groupPrefix}-enrich`,
-    maxBytesPerPartition: 16 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
+    maxBytesPerPartition: config.fetchBytes,
+    maxBytes: config.fetchBytes * 2,
     maxWaitTimeInMs: 100,
   });
   await enrichConsumer.connect();

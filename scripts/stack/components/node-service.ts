@@ -4,6 +4,8 @@ import type { StackConfig } from '../config.js';
 import { isOurProcess, launch, readPid, stopStarted } from '../proc.js';
 
 export interface NodeServiceSpec {
+  /** Node.js flags before the entry point (e.g. a heap limit). */
+  nodeArgs?: string[];
   name: string;
   tier: Component['tier'];
   /** Entry module, relative to the repo root; run through tsx (no build step). */
@@ -64,7 +66,7 @@ export class NodeService implements Component {
     await launch({
       component: this.name,
       command: process.execPath,
-      args: ['--import', 'tsx', this.entryPath],
+      args: [...(this.spec.nodeArgs ?? []), '--import', 'tsx', this.entryPath],
       cwd: this.config.root,
       env: { ...process.env, ...this.spec.env },
       logFile: this.logFile,
