@@ -60,6 +60,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clic
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
+import { checkStop, fmt, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 950_000_000;
@@ -124,32 +125,10 @@ async function chCommand(query: string, settings?: ClickHouseSettings): Promise<
 
 // ---------------------------------------------------------------- stop on Ctrl-C
 
-let interrupts = 0;
-let cleaning = false;
-class Stopped extends Error {}
-process.on('SIGINT', () => {
-  // First Ctrl-C: stop at the next check and clean up (drop the peer, delete rows).
-  // Second: leave at once.
-  if (++interrupts > 1) process.exit(130);
-  say('interrupted: stopping and cleaning up (Ctrl-C again to leave at once) …');
-});
-/** Throws once Ctrl-C was pressed, except in the cleanup, which must run to its end. */
-function checkStop(): void {
-  if (interrupts > 0 && !cleaning) throw new Stopped('interrupted');
-}
-async function sleep(ms: number): Promise<void> {
-  checkStop();
-  await new Promise((r) => setTimeout(r, ms));
-  checkStop();
-}
+stopOnInterrupt();
 
 // ---------------------------------------------------------------- helpers
 
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
-// Progress on stderr, the report alone on stdout.
-const say = (s: string) => console.error(s);
 const now = () => performance.now();
 
 /** Nearest-rank percentile: with 150 markers, p99 is the second-largest, never an interpolation. */
@@ -795,7 +774,7 @@ try {
   failed = true;
   console.error(err instanceof Stopped ? 'stopped.' : err);
 } finally {
-  cleaning = true;
+  startCleaning();
   try {
     await cleanUp();
   } catch (err) {

@@ -70,6 +70,7 @@ import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
 import { components, STREAM_PROCESSOR_HEAP, up } from '../stack/stack.js';
+import { checkStop, fmt, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 960_000_000;
@@ -120,32 +121,11 @@ async function chRows<T>(query: string): Promise<T[]> {
 
 // ---------------------------------------------------------------- stop on Ctrl-C
 
-let interrupts = 0;
-let cleaning = false;
-class Stopped extends Error {}
-process.on('SIGINT', () => {
-  // First Ctrl-C: stop at the next check and clean up. Second: leave at once (the
-  // 'exit' handler below still kills the spawned processor).
-  if (++interrupts > 1) process.exit(130);
-  say('interrupted: stopping and cleaning up (Ctrl-C again to leave at once) …');
-});
-function checkStop(): void {
-  if (interrupts > 0 && !cleaning) throw new Stopped('interrupted');
-}
-async function sleep(ms: number): Promise<void> {
-  checkStop();
-  await new Promise((r) => setTimeout(r, ms));
-  checkStop();
-}
+stopOnInterrupt();
 
 // ---------------------------------------------------------------- helpers
 
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
 const mib = (kb: number) => `${fmt(kb / 1024)} MiB`;
-// Progress on stderr, the report alone on stdout.
-const say = (s: string) => console.error(s);
 const now = () => performance.now();
 
 /** Nearest rank: a value that was observed, never an interpolation. */
@@ -645,7 +625,7 @@ try {
   failed = true;
   console.error(err instanceof Stopped ? 'stopped.' : err);
 } finally {
-  cleaning = true;
+  startCleaning();
   try {
     await cleanUp();
   } catch (err) {

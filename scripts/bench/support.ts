@@ -1,0 +1,38 @@
+/**
+ * What the benchmark scripts share: number formatting, progress on stderr (the
+ * report alone goes to stdout), and Ctrl-C handling that still lets a script clean
+ * up what it created (rows, databases, a stopped stack component).
+ */
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const secs = (ms: number) => `${fmt(ms / 1000, 2)} s`;
+export const say = (s: string) => console.error(s);
+
+export class Stopped extends Error {}
+
+let interrupts = 0;
+let cleaning = false;
+
+/** First Ctrl-C: stop at the next check and clean up. Second: leave at once. */
+export function stopOnInterrupt(): void {
+  process.on('SIGINT', () => {
+    if (++interrupts > 1) process.exit(130);
+    say('interrupted: stopping and cleaning up (Ctrl-C again to leave at once) …');
+  });
+}
+
+/** From here on Ctrl-C no longer interrupts: the cleanup must run to its end. */
+export function startCleaning(): void {
+  cleaning = true;
+}
+
+/** Throws once Ctrl-C was pressed, except during the cleanup. */
+export function checkStop(): void {
+  if (interrupts > 0 && !cleaning) throw new Stopped('interrupted');
+}
+
+export async function sleep(ms: number): Promise<void> {
+  checkStop();
+  await new Promise((r) => setTimeout(r, ms));
+  checkStop();
+}
