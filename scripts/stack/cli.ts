@@ -17,11 +17,15 @@ function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
     '',
     `  CRM API            http://127.0.0.1:${e.CRM_API_PORT}        docs: http://127.0.0.1:${e.CRM_API_PORT}/docs`,
     `  Telemetry API      http://127.0.0.1:${e.TELEMETRY_API_PORT}        docs: http://127.0.0.1:${e.TELEMETRY_API_PORT}/docs`,
-    `  Stream processor   http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}/health`,
+    `  Stream processor   http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}/metrics    query: /query?sql=SELECT+1`,
     `  ClickHouse HTTP    ${config.clickhouse.url.origin}/?query=SELECT+1`,
     `  Kafka bootstrap    ${e.KAFKA_BROKERS.join(',')}`,
     `  Kafka Connect      ${config.connect.url.origin}/connectors`,
     ...config.postgres.map((p) => `  PostgreSQL         ${p.database} at ${p.url.hostname}:${p.port}`),
+    '',
+    '  Check the pipeline:  npm run test:kafka-debezium',
+    '  Query ClickHouse:    npm run sql -- "SELECT * FROM debezium.freshness"   (cookbook: docs/analytics-cookbook.md)',
+    '  Inspect Kafka:       npm run kafka:topics | kafka:groups | kafka:tail -- <topic>',
     '',
   ].join('\n');
 }
