@@ -60,7 +60,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clic
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
-import { checkStop, fmt, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt } from './support.js';
+import { checkStop, fmt, now, percentile, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 950_000_000;
@@ -126,27 +126,6 @@ async function chCommand(query: string, settings?: ClickHouseSettings): Promise<
 // ---------------------------------------------------------------- stop on Ctrl-C
 
 stopOnInterrupt();
-
-// ---------------------------------------------------------------- helpers
-
-const now = () => performance.now();
-
-/** Nearest-rank percentile: with 150 markers, p99 is the second-largest, never an interpolation. */
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-async function until<T>(what: string, timeoutMs: number, everyMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 // ---------------------------------------------------------------- workload
 

@@ -59,7 +59,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +70,8 @@ import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
 import { components, STREAM_PROCESSOR_HEAP, up } from '../stack/stack.js';
-import { checkStop, fmt, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt } from './support.js';
+import { checkStop, fmt, now, percentile, say, secs, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
+import { freePort } from '../lib/net.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 960_000_000;
@@ -127,24 +127,6 @@ stopOnInterrupt();
 // ---------------------------------------------------------------- helpers
 
 const mib = (kb: number) => `${fmt(kb / 1024)} MiB`;
-const now = () => performance.now();
-
-/** Nearest rank: a value that was observed, never an interpolation. */
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-async function until<T>(what: string, timeoutMs: number, everyMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 // ---------------------------------------------------------------- the bench range
 
@@ -210,14 +192,6 @@ let spawned: Spawned | undefined;
 process.on('exit', () => {
   if (spawned && spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 async function spawnProcessor(): Promise<Spawned> {
   const port = await freePort();

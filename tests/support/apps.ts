@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../scripts/lib/net.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -12,13 +12,6 @@ export interface RunningApp {
   kill(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 /**
  * An app as its own process, as in production (its own event loop and pool), on a

@@ -24,7 +24,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,6 +36,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { mulberry32 } from '../../../scripts/import/generator.js';
+import { freePort } from '../../../scripts/lib/net.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const USER_MIN = 900_000_000;
@@ -153,14 +153,6 @@ async function copyBaseline(events: BenchEvent[]): Promise<number> {
 
 // ---------------------------------------------------------------- API
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function startApi(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

@@ -1,7 +1,5 @@
 import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 import { randomInt, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
@@ -9,6 +7,8 @@ import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
 import { startServer, type HttpMetrics, type ProblemBody, type RunningServer } from '@cdc/http';
 import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { createApp } from '../src/app.js';
+import { freePort } from '../../../scripts/lib/net.js';
+export { freePort };
 
 loadDotEnv();
 export const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
@@ -139,13 +139,5 @@ export async function startTcpProxy(targetUrl: string): Promise<DbProxy> {
   return { port: proxy.port, url: url.toString(), stop, start: () => proxy.start(), close: stop };
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
