@@ -5,6 +5,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadEndpoints } from '@cdc/config';
 import { ConnectClient } from '../scripts/lib/connect-rest.js';
+import { dropSlotWhenReleased, until } from './support/cdc.js';
 
 /**
  * The whole path once, with plain SQL and nothing of the product's own code:
@@ -31,26 +32,10 @@ interface DebeziumEnvelope {
   op: 'c' | 'u' | 'd' | 'r' | 't';
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-}
 
 /** Removes what the connector leaves in PostgreSQL: its replication slot and publication. */
 async function dropSlot(): Promise<void> {
-  // The slot stays active for a moment after the connector is deleted.
-  await until('replication slot to be released', async () => {
-    const r = await db.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [SLOT]);
-    if (r.rowCount === 0) return true;
-    if (r.rows[0].active) return undefined;
-    await db.query('SELECT pg_drop_replication_slot($1)', [SLOT]);
-    return true;
-  });
+  await dropSlotWhenReleased(db, SLOT);
   await db.query('DROP PUBLICATION IF EXISTS smoke_pub');
 }
 
@@ -183,7 +168,7 @@ describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {
         format: 'JSONEachRow',
       });
       return (await rs.json<{ id: string; note: string; op: string; lsn: string; ingested_at: string }>())[0];
-    });
+    }, 60_000, 50);
     const clickhouseAt = Date.now();
     expect(row).toMatchObject({ note, op: 'c' });
     expect(Number(row.id)).toBe(id);

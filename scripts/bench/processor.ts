@@ -69,7 +69,7 @@ import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
-import { components, STREAM_PROCESSOR_HEAP, up } from '../stack/stack.js';
+import { components, pauseComponent, STREAM_PROCESSOR_HEAP } from '../stack/stack.js';
 import { checkStop, fmt, now, percentile, say, secs, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
 import { freePort } from '../lib/net.js';
 
@@ -501,7 +501,7 @@ async function lagOf(table: string, where: string, stamp: string): Promise<Lag> 
 
 const stackConfig = loadStackConfig();
 const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-processor')!;
-let stackWasRunning = false;
+let resumeStackProcessor: (() => Promise<void>) | undefined;
 
 async function main(): Promise<void> {
   const connector = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/telemetry-connector/status`)
@@ -511,10 +511,10 @@ async function main(): Promise<void> {
   if (!running) throw new Error(`telemetry-connector is not RUNNING at ${env.KAFKA_CONNECT_URL}: ${JSON.stringify(connector)}`);
   await admin.connect();
 
-  stackWasRunning = stackProcessor.pid() !== undefined;
-  if (stackWasRunning) {
-    say(`stopping the stack's stream-processor (pid ${stackProcessor.pid()}); it is restored at the end …`);
-    await stackProcessor.stop();
+  const paused = await pauseComponent(stackConfig, 'stream-processor');
+  if (paused.wasRunning) {
+    say("stopped the stack's stream-processor; it is restored at the end");
+    resumeStackProcessor = paused.resume;
   }
   say(`starting a stream processor (group ${ENRICH_GROUP}) …`);
   const p = await spawnProcessor();
@@ -616,10 +616,10 @@ try {
     failed = true;
     console.error('cleanup failed:', err);
   }
-  if (stackWasRunning) {
+  if (resumeStackProcessor) {
     try {
       say("restoring the stack's stream-processor …");
-      await up(stackConfig, ['infrastructure', 'apps'], (line) => say(`  ${line}`));
+      await resumeStackProcessor();
     } catch (err) {
       failed = true;
       console.error("restoring the stack's stream-processor failed (run npm run stack:up):", err);

@@ -175,3 +175,17 @@ export async function reset(config: StackConfig, log: (line: string) => void = (
   }
   log(`removed data under ${config.stateDir} (cache kept)`);
 }
+
+/**
+ * Stops one component if it runs and returns how to bring it back: starting that
+ * component alone, not a whole `up` (which would also provision everything again).
+ * For tests and benchmarks that need a component out of the way for a while.
+ */
+export async function pauseComponent(config: StackConfig, name: string): Promise<{ wasRunning: boolean; resume: () => Promise<void> }> {
+  const c = components(config).find((x) => x.name === name);
+  if (!c) throw new Error(`no stack component named ${name}`);
+  if (c.pid() === undefined) return { wasRunning: false, resume: async () => {} };
+  await c.stop();
+  return { wasRunning: true, resume: () => c.start() };
+}
+

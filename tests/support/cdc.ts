@@ -26,14 +26,28 @@ export function connector(name: 'crm-connector' | 'telemetry-connector'): Connec
   return def;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Drops a replication slot once its consumer has let go of it (a slot stays active
+ * for a moment after its connector is deleted); a missing slot is fine.
+ */
+export async function dropSlotWhenReleased(db: Pick<pg.Pool, 'query'>, slot: string): Promise<void> {
+  await until(`replication slot ${slot} to be released`, async () => {
+    const r = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (r.rowCount === 0) return true;
+    if (r.rows[0]!.active) return undefined;
+    await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    return true;
+  });
 }
 
 /**
@@ -42,14 +56,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
  */
 export async function unregister(def: ConnectorDefinition, pool: pg.Pool): Promise<void> {
   await connect.deleteWithOffsets(def.name);
-  const slot = def.config['slot.name']!;
-  await until(`replication slot ${slot} to be released`, async () => {
-    const r = await pool.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (r.rowCount === 0) return true;
-    if (r.rows[0]!.active) return undefined;
-    await pool.query('SELECT pg_drop_replication_slot($1)', [slot]);
-    return true;
-  });
+  await dropSlotWhenReleased(pool, def.config['slot.name']!);
 }
 
 export { applyConnector };

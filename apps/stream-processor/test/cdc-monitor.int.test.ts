@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
-import { components, up } from '../../../scripts/stack/stack.js';
+import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, pools, until } from '../../../tests/support/cdc.js';
 
@@ -10,18 +10,16 @@ const ch = clickhouse();
 let processor: RunningApp;
 // One processor writes the analytics at a time: the stack's own instance pauses meanwhile.
 const stackConfig = loadStackConfig();
-const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-processor')!;
-let stackProcessorWasRunning = false;
+let resumeStackProcessor: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  stackProcessorWasRunning = stackProcessor.pid() !== undefined;
-  if (stackProcessorWasRunning) await stackProcessor.stop();
+  resumeStackProcessor = (await pauseComponent(stackConfig, 'stream-processor')).resume;
   processor = await startApp('stream-processor', { CDC_FRESHNESS_POLL_MS: '200', CDC_USERS_JOIN_PURGE_MS: '500' });
 });
 
 afterAll(async () => {
   await processor?.stop();
-  if (stackProcessorWasRunning) await up(stackConfig, ['infrastructure', 'apps']);
+  await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
-import { components, up } from '../../../scripts/stack/stack.js';
+import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, env, pools, until } from '../../../tests/support/cdc.js';
 import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
@@ -18,10 +18,9 @@ const db = pools();
 const ch = clickhouse();
 const kafka = new Kafka({ clientId: 'processor-faults-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const stackConfig = loadStackConfig();
-const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-processor')!;
 const chUrl = new URL(env.CLICKHOUSE_URL);
 const proxy = new TcpProxy(chUrl.hostname, Number(chUrl.port || 8123));
-let stackProcessorWasRunning = false;
+let resumeStackProcessor: () => Promise<void> = async () => {};
 let processor: RunningApp;
 
 async function insertEvents(n: number): Promise<string[]> {
@@ -50,8 +49,7 @@ const metric = async (name: string) => {
 };
 
 beforeAll(async () => {
-  stackProcessorWasRunning = stackProcessor.pid() !== undefined;
-  if (stackProcessorWasRunning) await stackProcessor.stop();
+  resumeStackProcessor = (await pauseComponent(stackConfig, 'stream-processor')).resume;
   await proxy.start();
   processor = await startApp('stream-processor', {
     CLICKHOUSE_URL: `http://127.0.0.1:${proxy.port}`,
@@ -65,7 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await processor?.stop();
   await proxy.cut({ stop: true });
-  if (stackProcessorWasRunning) await up(stackConfig, ['infrastructure', 'apps']);
+  await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
-import { components, up } from '../../../scripts/stack/stack.js';
+import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { TELEMETRY_EVENTS, USERS, describeDiff, isEqual, waitForEquality } from '../../../scripts/lib/cdc-compare.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, env, pools, until } from '../../../tests/support/cdc.js';
@@ -22,8 +22,7 @@ const db = pools();
 const ch = clickhouse();
 const kafka = new Kafka({ clientId: 'processor-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const stackConfig = loadStackConfig();
-const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-processor')!;
-let stackProcessorWasRunning = false;
+let resumeStackProcessor: () => Promise<void> = async () => {};
 let processor: RunningApp | undefined;
 const GROUP = 'stream-processor';
 const USER_BASE = 700_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
@@ -56,13 +55,12 @@ async function caughtUp(): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  stackProcessorWasRunning = stackProcessor.pid() !== undefined;
-  if (stackProcessorWasRunning) await stackProcessor.stop();
+  resumeStackProcessor = (await pauseComponent(stackConfig, 'stream-processor')).resume;
 });
 
 afterAll(async () => {
   await processor?.stop();
-  if (stackProcessorWasRunning) await up(stackConfig, ['infrastructure', 'apps']);
+  await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
 });
 
