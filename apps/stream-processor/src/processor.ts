@@ -154,6 +154,16 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   guard.on('open', pauseAll);
   guard.on('close', resumeAll);
 
+  /** Each failed attempt of a ClickHouse write is counted; the guard retries it. */
+  const counted = (what: 'insert' | 'recompute', write: () => Promise<void>) => async () => {
+    try {
+      await write();
+    } catch (err) {
+      metrics.failures.inc({ what });
+      throw err;
+    }
+  };
+
   async function processChunk(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch, heartbeat } = payload;
     const touched = emptyTouched();
@@ -173,16 +183,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         await deadLetter(err, batch.topic, batch.partition, message);
       }
     }
-    const failing = (what: string) => async () => {
-      try {
-        return await (what === 'insert' ? sink.insertEnriched(enriched) : sink.recompute(touched));
-      } catch (err) {
-        metrics.failures.inc({ what });
-        throw err;
-      }
-    };
-    await guard.run('insert enriched events', failing('insert'), heartbeat);
-    await guard.run('recompute aggregates', failing('recompute'), heartbeat);
+    await guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat);
+    await guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat);
     if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
 
     // A user may have arrived while this chunk was being enriched without them.
