@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConnectorDefinitions } from '../scripts/lib/connectors.js';
+import { CONNECTORS_DIR, loadConnectorDefinitions } from '../scripts/lib/connectors.js';
 import { PIPELINE_TOPICS } from '../scripts/stack/topics.js';
 
 /**
@@ -86,7 +87,9 @@ describe('docker-compose.yaml', () => {
     const environment = services.connect!.environment ?? {};
     expect(environment.CONNECT_CONFIG_PROVIDERS).toBe('env');
     const used = new Set(
-      loadConnectorDefinitions().flatMap((d) => [...JSON.stringify(d.config).matchAll(/\$\{env:(\w+)\}/g)].map((m) => m[1]!)),
+      [...loadConnectorDefinitions(), ...loadConnectorDefinitions(path.join(CONNECTORS_DIR, 'avro'))].flatMap((d) =>
+        [...JSON.stringify(d.config).matchAll(/\$\{env:(\w+)\}/g)].map((m) => m[1]!),
+      ),
     );
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect(environment[name], name).toBeTruthy();

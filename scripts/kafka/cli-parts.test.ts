@@ -40,8 +40,12 @@ describe('parseCommand', () => {
 });
 
 describe('loadKafkaCliConfig', () => {
-  it('defaults to the native stack, without a schema registry', () => {
-    expect(loadKafkaCliConfig({})).toEqual({ brokers: ['127.0.0.1:9092'], schemaRegistryUrl: undefined, logLevel: 'silent' });
+  it("defaults to the native stack and its schema registry; an empty registry URL means none", () => {
+    expect(loadKafkaCliConfig({})).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v6',
+      logLevel: 'silent',
+    });
     expect(loadKafkaCliConfig({ SCHEMA_REGISTRY_URL: '' }).schemaRegistryUrl).toBeUndefined();
   });
 

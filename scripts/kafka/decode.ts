@@ -1,4 +1,4 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { createSchemaRegistry } from '@cdc/kafka';
 import { KafkaCliError } from './errors.js';
 
 /**
@@ -34,7 +34,7 @@ export interface RegistryDecoder {
 
 export function createRegistryDecoder(url: string): RegistryDecoder {
   // One quick retry: an unreachable registry should fail the command in seconds.
-  const registry = new SchemaRegistry({ host: url, clientId: 'cdc-kafka-cli', retry: { retries: 1, maxRetryTimeInSecs: 1 } });
+  const registry = createSchemaRegistry(url, { clientId: 'cdc-kafka-cli', retry: { retries: 1, maxRetryTimeInSecs: 1 } });
   return {
     url,
     decode: (buffer) => registry.decode(buffer),

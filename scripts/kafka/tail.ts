@@ -106,7 +106,8 @@ export async function tail(
           return;
         }
         if (done) return;
-        write(JSON.stringify(line));
+        // Avro longs beyond 2^53 are bigints (@cdc/kafka); JSON gets their digits.
+        write(JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
         printed++;
         if (opts.max !== undefined && printed >= opts.max) finish('max');
       },

@@ -21,6 +21,7 @@ function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
     `  ClickHouse HTTP    ${config.clickhouse.url.origin}/?query=SELECT+1`,
     `  Kafka bootstrap    ${e.KAFKA_BROKERS.join(',')}`,
     `  Kafka Connect      ${config.connect.url.origin}/connectors`,
+    `  Schema registry    ${config.registry.url.href}subjects   (Confluent API; Apicurio UI: ${config.registry.url.origin}/ui)`,
     ...config.postgres.map((p) => `  PostgreSQL         ${p.database} at ${p.url.hostname}:${p.port}`),
     '',
     '  Check the pipeline:  npm run test:kafka-debezium',

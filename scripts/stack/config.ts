@@ -13,6 +13,7 @@ const stackEnvSchema = endpointsSchema.extend({
   KAFKA_CONTROLLER_PORT: port.default(9093),
   KAFKA_HEAP: z.string().default('-Xms256m -Xmx512m'),
   CONNECT_HEAP: z.string().default('-Xms256m -Xmx512m'),
+  REGISTRY_HEAP: z.string().default('-Xms32m -Xmx192m'),
   DEBEZIUM_VERSION: z.string().default('3.6.3.Final'),
   /**
    * embedded: the stack runs chDB behind a ClickHouse HTTP endpoint at CLICKHOUSE_URL;
@@ -23,6 +24,7 @@ const stackEnvSchema = endpointsSchema.extend({
   STACK_WAIT_POSTGRES_S: seconds.default(30),
   STACK_WAIT_KAFKA_S: seconds.default(90),
   STACK_WAIT_CONNECT_S: seconds.default(120),
+  STACK_WAIT_REGISTRY_S: seconds.default(60),
   STACK_WAIT_CLICKHOUSE_S: seconds.default(60),
   STACK_WAIT_APP_S: seconds.default(60),
 });
@@ -49,6 +51,8 @@ export interface StackConfig {
   postgres: PgCluster[];
   kafka: { host: string; port: number; controllerPort: number; dir: string };
   connect: { url: URL; dir: string };
+  /** Base URL of the Confluent API, ending in '/' so relative paths resolve under it. */
+  registry: { url: URL; dir: string };
   clickhouse: { url: URL; embedded: boolean; dataDir: string };
 }
 
@@ -91,6 +95,7 @@ export function loadStackConfig(env: Record<string, string | undefined> = proces
       dir: resolve(stateDir, 'kafka'),
     },
     connect: { url: new URL(e.KAFKA_CONNECT_URL), dir: resolve(stateDir, 'connect') },
+    registry: { url: new URL(e.SCHEMA_REGISTRY_URL.replace(/\/?$/, '/')), dir: resolve(stateDir, 'schema-registry') },
     clickhouse: {
       url: new URL(e.CLICKHOUSE_URL),
       embedded: (e.CLICKHOUSE_MODE ?? (isLoopback(e.CLICKHOUSE_URL) ? 'embedded' : 'external')) === 'embedded',

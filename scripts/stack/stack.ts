@@ -4,6 +4,7 @@ import type { StackConfig } from './config.js';
 import { PostgresCluster } from './components/postgres.js';
 import { KafkaBroker } from './components/kafka.js';
 import { KafkaConnect } from './components/connect.js';
+import { SchemaRegistry } from './components/schema-registry.js';
 import { NodeService } from './components/node-service.js';
 import { ExternalClickHouse } from './components/external-clickhouse.js';
 import { provision } from './provision.js';
@@ -39,7 +40,7 @@ export function components(config: StackConfig): Component[] {
       )
     : new ExternalClickHouse(config);
 
-  const app = (name: string, port: number, nodeArgs: string[] = []) =>
+  const app = (name: string, port: number, nodeArgs: string[] = [], env: Record<string, string> = {}) =>
     new NodeService(
       {
         name,
@@ -49,7 +50,7 @@ export function components(config: StackConfig): Component[] {
         host: '127.0.0.1',
         port,
         healthPath: '/health',
-        env: {},
+        env,
         timeoutS: config.env.STACK_WAIT_APP_S,
       },
       config,
@@ -58,13 +59,17 @@ export function components(config: StackConfig): Component[] {
   return [
     ...config.postgres.map((c) => new PostgresCluster(c, config)),
     new KafkaBroker(config),
+    new SchemaRegistry(config),
     new KafkaConnect(config),
     clickhouse,
     app('crm-api', config.env.CRM_API_PORT),
     app('telemetry-api', config.env.TELEMETRY_API_PORT),
     // A V8 heap limit keeps the processor inside its memory budget (256 MB RSS under
     // load, measured by npm run bench:processor); without it V8 grows the heap lazily.
-    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP]),
+    // With the stack's registry, enriched events also go to Kafka in Avro.
+    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], {
+      STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched',
+    }),
   ];
 }
 

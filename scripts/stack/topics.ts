@@ -24,4 +24,8 @@ export const PIPELINE_TOPICS: ITopicConfig[] = [
   { topic: 'crm.public.users.dlq', numPartitions: 1, replicationFactor: 1 },
   { topic: 'telemetry.public.telemetry_events.dlq', numPartitions: 1, replicationFactor: 1 },
   { topic: 'analytics.telemetry_enriched', numPartitions: 3, replicationFactor: 1 },
+  // The optional Avro connector (connectors/avro/) and the dead letters of a processor
+  // reading it: created here like every other topic, not on first use.
+  { topic: 'avro.public.telemetry_events', numPartitions: 3, replicationFactor: 1 },
+  { topic: 'avro.public.telemetry_events.dlq', numPartitions: 1, replicationFactor: 1 },
 ];

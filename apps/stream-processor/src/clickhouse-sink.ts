@@ -11,8 +11,8 @@ export interface AnalyticsSink {
   insertEnriched(enriched: Enriched): Promise<void>;
   /** Recomputes the aggregates of every key in `touched` from telemetry_enriched. */
   recompute(touched: Touched): Promise<void>;
-  /** Re-enriches the user-less events of a user who is now known. */
-  reenrich(userId: number, dims: UserDims): Promise<void>;
+  /** Re-enriches the user-less events of a user who is now known; returns the rows written. */
+  reenrich(userId: number, dims: UserDims): Promise<EnrichedRow[]>;
   /** Users with user-less events, as stored (to resume re-enrichment after a restart). */
   unknownUsers(): Promise<number[]>;
   ping(): Promise<void>;
@@ -22,22 +22,24 @@ export interface AnalyticsSink {
 const INSERT_SETTINGS = { date_time_input_format: 'best_effort' } as const;
 
 export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
+  const insertEnriched: AnalyticsSink['insertEnriched'] = async ({ rows, minuteTombstones, userTombstones }) => {
+    const write = async (table: string, values: EnrichedRow[]) => {
+      if (values.length === 0) return;
+      await ch.insert({
+        table,
+        values: values.map((r) => ({ ...r, _source_ts: new Date(r._source_ts).toISOString() })),
+        format: 'JSONEachRow',
+        clickhouse_settings: INSERT_SETTINGS,
+      });
+    };
+    // Tombstones first: within one insert a row and its tombstone never share a key,
+    // and across inserts the versions decide anyway.
+    await write('analytics.telemetry_enriched', [...minuteTombstones, ...rows]);
+    await write('analytics.telemetry_enriched_by_user', [...userTombstones, ...rows]);
+  };
+
   return {
-    async insertEnriched({ rows, minuteTombstones, userTombstones }) {
-      const write = async (table: string, values: EnrichedRow[]) => {
-        if (values.length === 0) return;
-        await ch.insert({
-          table,
-          values: values.map((r) => ({ ...r, _source_ts: new Date(r._source_ts).toISOString() })),
-          format: 'JSONEachRow',
-          clickhouse_settings: INSERT_SETTINGS,
-        });
-      };
-      // Tombstones first: within one insert a row and its tombstone never share a key,
-      // and across inserts the versions decide anyway.
-      await write('analytics.telemetry_enriched', [...minuteTombstones, ...rows]);
-      await write('analytics.telemetry_enriched_by_user', [...userTombstones, ...rows]);
-    },
+    insertEnriched,
 
     async recompute(touched) {
       const keys = [...touched.minutes.values()];
@@ -90,23 +92,36 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
     },
 
     async reenrich(userId, dims) {
-      // Copies the current user-less rows with the user's fields and the higher
-      // version of the same change (_lsn * 2 + 1), into both tables; a newer change
-      // of an event written meanwhile has a higher version still and keeps winning.
-      for (const table of ['analytics.telemetry_enriched', 'analytics.telemetry_enriched_by_user']) {
-        await ch.command({
-          query: `
-            INSERT INTO ${table}
-            SELECT event_uuid, id, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
-                   signal_amplitude, event_timestamp, 1 AS user_known,
-                   {country:Nullable(String)} AS country, {gender:Nullable(String)} AS gender,
-                   {age_band:Nullable(String)} AS age_band,
-                   _lsn, _lsn * 2 + 1 AS _version, _is_deleted, _source_ts, now64(3) AS _processed_at
-            FROM analytics.telemetry_enriched_by_user FINAL
-            WHERE user_id = {user:Int32} AND user_known = 0`,
-          query_params: { user: userId, country: dims.country, gender: dims.gender, age_band: dims.age_band },
-        });
-      }
+      // The user's current user-less rows, written again with the user's fields and
+      // the higher version of the same change (_lsn * 2 + 1) into both tables; a newer
+      // change of an event written meanwhile has a higher version still and keeps winning.
+      const rs = await ch.query({
+        query: `
+          SELECT toString(event_uuid) AS event_uuid, toString(id) AS id, user_id, prosthesis_type, muscle_group,
+                 signal_frequency, signal_duration, signal_amplitude, toString(event_timestamp) AS event_timestamp,
+                 toString(_lsn) AS _lsn, toString(toUnixTimestamp64Milli(_source_ts)) AS _source_ts
+          FROM analytics.telemetry_enriched_by_user FINAL
+          WHERE user_id = {user:Int32} AND user_known = 0 AND _is_deleted = 0`,
+        query_params: { user: userId },
+        format: 'JSONEachRow',
+      });
+      type Stored = Omit<EnrichedRow, 'id' | '_source_ts' | 'user_known' | 'country' | 'gender' | 'age_band' | '_version' | '_is_deleted'> & {
+        id: string;
+        _source_ts: string;
+      };
+      const rows: EnrichedRow[] = (await rs.json<Stored>()).map((r) => ({
+        ...r,
+        id: Number(r.id),
+        _source_ts: Number(r._source_ts),
+        user_known: 1,
+        country: dims.country,
+        gender: dims.gender,
+        age_band: dims.age_band,
+        _version: (BigInt(r._lsn) * 2n + 1n).toString(),
+        _is_deleted: 0,
+      }));
+      await insertEnriched({ rows, minuteTombstones: [], userTombstones: [], changes: rows });
+      return rows;
     },
 
     async unknownUsers() {

@@ -1,14 +1,19 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, parseEnv, port } from '@cdc/config';
+import { endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   STREAM_PROCESSOR_PORT: port.default(3004),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: endpointsSchema.shape.KAFKA_BROKERS,
-  // Optional: only needed when a topic carries Avro (Confluent wire format).
-  SCHEMA_REGISTRY_URL: z.url().optional(),
+  // Needed when a topic carries Avro (Confluent wire format) and for the output topic.
+  SCHEMA_REGISTRY_URL: optionalRegistryUrl,
+  // Optional: also write every enriched event to this topic in Avro (needs the registry).
+  STREAM_PROCESSOR_OUTPUT_TOPIC: z.string().min(1).optional(),
   STREAM_PROCESSOR_GROUP: z.string().min(1).default('stream-processor'),
+  // The Debezium topics read; another connector's (connectors/avro/) for the Avro path.
+  STREAM_PROCESSOR_USERS_TOPIC: z.string().min(1).default('crm.public.users'),
+  STREAM_PROCESSOR_EVENTS_TOPIC: z.string().min(1).default('telemetry.public.telemetry_events'),
   STREAM_PROCESSOR_CHUNK: z.coerce.number().int().min(1).max(100_000).default(20_000),
   STREAM_PROCESSOR_FETCH_BYTES: z.coerce.number().int().min(65_536).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
   // ClickHouse writes: retries with exponential backoff and jitter, then the breaker.
@@ -21,6 +26,9 @@ const schema = z.object({
   CDC_FRESHNESS_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   // How often deleted users' empty entries are removed from debezium.users_join.
   CDC_USERS_JOIN_PURGE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+}).refine((e) => !e.STREAM_PROCESSOR_OUTPUT_TOPIC || e.SCHEMA_REGISTRY_URL, {
+  message: 'STREAM_PROCESSOR_OUTPUT_TOPIC writes Avro and needs SCHEMA_REGISTRY_URL',
+  path: ['SCHEMA_REGISTRY_URL'],
 });
 
 export interface Config {
@@ -30,7 +38,10 @@ export interface Config {
   clickhouse: { url: string; username: string; password: string };
   kafkaBrokers: string[];
   schemaRegistryUrl: string | undefined;
+  outputTopic: string | undefined;
   groupPrefix: string;
+  usersTopic: string;
+  eventsTopic: string;
   chunkSize: number;
   fetchBytes: number;
   retries: number;
@@ -48,7 +59,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
     kafkaBrokers: e.KAFKA_BROKERS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
+    outputTopic: e.STREAM_PROCESSOR_OUTPUT_TOPIC,
     groupPrefix: e.STREAM_PROCESSOR_GROUP,
+    usersTopic: e.STREAM_PROCESSOR_USERS_TOPIC,
+    eventsTopic: e.STREAM_PROCESSOR_EVENTS_TOPIC,
     chunkSize: e.STREAM_PROCESSOR_CHUNK,
     fetchBytes: e.STREAM_PROCESSOR_FETCH_BYTES,
     retries: e.STREAM_PROCESSOR_RETRIES,

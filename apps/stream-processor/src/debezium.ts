@@ -62,8 +62,9 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
         if (!registry) throw new PoisonMessage('Avro (Confluent wire format) message, but no SCHEMA_REGISTRY_URL is configured');
         try {
           // avsc returns record instances (methods on their prototypes); the rest of
-          // the pipeline wants the plain values a JSON message would have given.
-          parsed = JSON.parse(JSON.stringify(await registry.decode(value)));
+          // the pipeline wants the plain values a JSON message would have given. Longs
+          // beyond 2^53 (source.ts_ns) come as bigints and go on as digit strings.
+          parsed = JSON.parse(JSON.stringify(await registry.decode(value), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
         } catch (err) {
           throw new PoisonMessage(`Avro decoding failed: ${(err as Error).message}`);
         }

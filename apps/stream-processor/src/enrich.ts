@@ -83,10 +83,16 @@ export interface Enriched {
   minuteTombstones: EnrichedRow[];
   /** Deleted rows under a key of telemetry_enriched_by_user the event no longer has. */
   userTombstones: EnrichedRow[];
+  /**
+   * Per event uuid, its state after each change, in the order of the changes (the
+   * output topic's records): a deleted row for a delete, or for the old uuid of an
+   * update that changed it.
+   */
+  changes: EnrichedRow[];
 }
 
 export function emptyEnriched(): Enriched {
-  return { rows: [], minuteTombstones: [], userTombstones: [] };
+  return { rows: [], minuteTombstones: [], userTombstones: [], changes: [] };
 }
 
 const minuteKey = (r: TelemetryRow) => `${minuteOf(r.event_timestamp)}|${r.prosthesis_type}|${r.muscle_group}|${r.event_uuid}`;
@@ -110,6 +116,7 @@ export function enrichChange(
     const gone = toRow(before!, change, undefined, true);
     out.minuteTombstones.push(gone);
     out.userTombstones.push(gone);
+    out.changes.push(gone);
     return;
   }
   const after = change.after!;
@@ -117,8 +124,11 @@ export function enrichChange(
   if (before) {
     if (minuteKey(before) !== minuteKey(after)) out.minuteTombstones.push(toRow(before, change, undefined, true));
     if (userKey(before) !== userKey(after)) out.userTombstones.push(toRow(before, change, undefined, true));
+    if (before.event_uuid !== after.event_uuid) out.changes.push(toRow(before, change, undefined, true));
   }
   const dims = lookup(after.user_id);
   if (!dims) touched.unknownUsers.add(after.user_id);
-  out.rows.push(toRow(after, change, dims, false));
+  const row = toRow(after, change, dims, false);
+  out.rows.push(row);
+  out.changes.push(row);
 }

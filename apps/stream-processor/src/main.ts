@@ -1,11 +1,11 @@
 import { serve } from '@hono/node-server';
 import { createClient } from '@clickhouse/client';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Hono } from 'hono';
 import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadDotEnv } from '@cdc/config';
+import { createSchemaRegistry } from '@cdc/kafka';
 import { startCdcMonitor } from './cdc-monitor.js';
 import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
@@ -58,13 +58,14 @@ startProcessor({
   guard,
   metrics,
   log,
-  registry: config.schemaRegistryUrl ? new SchemaRegistry({ host: config.schemaRegistryUrl }) : undefined,
+  registry: config.schemaRegistryUrl ? createSchemaRegistry(config.schemaRegistryUrl, { clientId: 'stream-processor' }) : undefined,
   config: {
-    usersTopic: 'crm.public.users',
-    eventsTopic: 'telemetry.public.telemetry_events',
+    usersTopic: config.usersTopic,
+    eventsTopic: config.eventsTopic,
     groupPrefix: config.groupPrefix,
     chunkSize: config.chunkSize,
     fetchBytes: config.fetchBytes,
+    outputTopic: config.outputTopic,
   },
 }).then(
   (p) => (processor = p),

@@ -11,7 +11,7 @@ export function createProcessorMetrics(registry: Registry) {
     }),
     failures: new Counter({
       name: 'stream_processor_write_failures_total',
-      help: 'ClickHouse writes that failed (each is retried; nothing is skipped)',
+      help: 'Writes that failed, by what (insert, recompute: ClickHouse; publish: the Avro output topic); each is retried, nothing is skipped',
       labelNames: ['what'] as const,
       registers: [registry],
     }),

@@ -4,6 +4,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { AnalyticsSink } from './clickhouse-sink.js';
 import { createDecoder, PoisonMessage, TelemetryRow, UserRow } from './debezium.js';
 import { sendToDlq } from './dlq.js';
+import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
@@ -18,6 +19,8 @@ export interface ProcessorConfig {
   chunkSize: number;
   /** Bytes fetched per partition at most (kafkajs maxBytesPerPartition). */
   fetchBytes: number;
+  /** When set, every enriched row is also written to this topic in Avro (needs `registry`). */
+  outputTopic?: string;
 }
 
 export interface ProcessorDeps {
@@ -54,8 +57,28 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   const eventDecoder = createDecoder(TelemetryRow, deps.registry);
   let enrichRunning = false;
 
+  // Zero from the start, so that the first dead letter is an increase Prometheus sees.
+  for (const topic of [config.usersTopic, config.eventsTopic]) metrics.processed.inc({ topic, result: 'dlq' }, 0);
+
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  let output: EnrichedTopic | undefined;
+  if (config.outputTopic) {
+    if (!deps.registry) throw new Error(`output topic ${config.outputTopic} needs a schema registry`);
+    output = await createEnrichedTopic(producer, deps.registry, config.outputTopic);
+    log.info({ topic: output.topic }, 'writing enriched events to Kafka in Avro');
+  }
+
+  /** Records for the output topic; Kafka's own retries are behind send(), a failure fails the batch. */
+  async function publish(rows: Parameters<EnrichedTopic['publish']>[0]): Promise<void> {
+    if (!output || rows.length === 0) return;
+    try {
+      await output.publish(rows);
+    } catch (err) {
+      metrics.failures.inc({ what: 'publish' });
+      throw err;
+    }
+  }
 
   /** A poison message goes to the DLQ and processing goes on; anything else is rethrown. */
   async function deadLetter(err: unknown, topic: string, partition: number, message: KafkaMessage): Promise<void> {
@@ -68,7 +91,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   async function reenrich(userId: number, heartbeat?: () => Promise<void>): Promise<void> {
     const dims = dimension.get(userId);
     if (!dims || !unknownUsers.has(userId)) return;
-    await guard.run(`re-enrich user ${userId}`, () => sink.reenrich(userId, dims), heartbeat);
+    const rows = await guard.run(`re-enrich user ${userId}`, () => sink.reenrich(userId, dims), heartbeat);
+    await publish(rows);
     unknownUsers.delete(userId);
   }
 
@@ -185,6 +209,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     }
     await guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat);
     await guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat);
+    await publish(enriched.changes);
     if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
 
     // A user may have arrived while this chunk was being enriched without them.

@@ -1,13 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import avsc from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createDecoder, PoisonMessage, TelemetryRow } from '../src/debezium.js';
+import { startStandInRegistry, type StandInRegistry } from './stand-in-registry.js';
 
 /**
- * The Avro path of the decoder against a stand-in registry (GET /schemas/ids/{id} is
- * the only call decoding makes): a Debezium envelope as Debezium's Avro converter
+ * The Avro path of the decoder against a stand-in registry: a Debezium envelope as Debezium's Avro converter
  * shapes it (nullable before/after records, a source record), in the Confluent wire
  * format. No registry runs natively here (KAFKA_DEBEZIUM_SETUP.md).
  */
@@ -40,7 +38,7 @@ const envelope = {
 };
 const type = avsc.Type.forSchema(envelope as unknown as avsc.Schema);
 const SCHEMA_ID = 42;
-let server: Server;
+let standIn: StandInRegistry;
 let registry: SchemaRegistry;
 
 function wire(value: unknown, id = SCHEMA_ID): Buffer {
@@ -51,20 +49,12 @@ function wire(value: unknown, id = SCHEMA_ID): Buffer {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    if (req.url === `/schemas/ids/${SCHEMA_ID}`) {
-      res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-      res.end(JSON.stringify({ schema: JSON.stringify(envelope) }));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error_code: 40403, message: 'Schema not found' }));
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  registry = new SchemaRegistry({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  standIn = await startStandInRegistry();
+  standIn.preload(SCHEMA_ID, JSON.stringify(envelope));
+  registry = new SchemaRegistry({ host: standIn.url });
 });
 
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => standIn.close());
 
 describe('Avro change events (Confluent wire format)', () => {
   const after = {

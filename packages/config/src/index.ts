@@ -48,6 +48,17 @@ export const booleanFlag = z
 
 export const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** Where the native stack serves the Confluent API of its schema registry. */
+export const NATIVE_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v6';
+
+/**
+ * A schema registry for readers and writers of Avro: unset means the native stack's,
+ * set but empty (`SCHEMA_REGISTRY_URL=` in a .env) means none, i.e. Avro is refused.
+ */
+export const optionalRegistryUrl = z
+  .preprocess((v) => (v === '' ? null : v), httpUrl.nullable().default(NATIVE_SCHEMA_REGISTRY_URL))
+  .transform((v) => v ?? undefined);
+
 export const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 
 /** "host:port,host:port" → ["host:port", ...] */
@@ -71,6 +82,9 @@ export const endpointsSchema = z.object({
   ),
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
   KAFKA_CONNECT_URL: httpUrl.default('http://127.0.0.1:8083'),
+  // A Confluent-compatible schema registry (Apicurio: /apis/ccompat/v6 natively,
+  // /apis/ccompat/v7 for the 3.x in docker-compose), for Avro topics.
+  SCHEMA_REGISTRY_URL: httpUrl.default(NATIVE_SCHEMA_REGISTRY_URL),
   CLICKHOUSE_URL: httpUrl.default('http://127.0.0.1:8123'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
 import { isOurProcess, readPid, stopStarted } from '../proc.js';
-import { ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile } from './jvm.js';
+import { ensureApicurioConverter, ensureDebeziumPlugin, ensureKafkaLib, launchJvm, propertiesFile } from './jvm.js';
 
 const POSTGRES_CONNECTOR = 'io.debezium.connector.postgresql.PostgresConnector';
+const AVRO_CONVERTER = 'io.apicurio.registry.utils.converter.AvroConverter';
 
 /** The variables connectors/<name>-connector.json reads through the env config provider. */
 export function connectorDatabaseEnv(prefix: 'CRM' | 'TELEMETRY', databaseUrl: string): Record<string, string> {
@@ -76,7 +77,7 @@ export class KafkaConnect implements Component {
 
   async install(): Promise<void> {
     this.libDir = await ensureKafkaLib(this.config);
-    this.pluginPath = await ensureDebeziumPlugin(this.config);
+    this.pluginPath = [await ensureDebeziumPlugin(this.config), await ensureApicurioConverter(this.config)].join(',');
     mkdirSync(this.config.connect.dir, { recursive: true });
     writeFileSync(join(this.config.connect.dir, 'connect-distributed.properties'), this.workerProperties());
   }
@@ -88,15 +89,15 @@ export class KafkaConnect implements Component {
 
   async health(): Promise<Health> {
     try {
-      const res = await fetch(new URL('/connector-plugins', this.config.connect.url), {
+      const res = await fetch(new URL('/connector-plugins?connectorsOnly=false', this.config.connect.url), {
         signal: AbortSignal.timeout(3000),
       });
       if (!res.ok) return { ok: false, detail: `GET /connector-plugins → ${res.status}` };
       const plugins = (await res.json()) as { class: string; version: string }[];
       const debezium = plugins.find((p) => p.class === POSTGRES_CONNECTOR);
-      return debezium
-        ? { ok: true, detail: `REST up, Debezium PostgreSQL ${debezium.version}` }
-        : { ok: false, detail: 'REST up but the Debezium PostgreSQL plugin is not loaded' };
+      if (!debezium) return { ok: false, detail: 'REST up but the Debezium PostgreSQL plugin is not loaded' };
+      if (!plugins.some((p) => p.class === AVRO_CONVERTER)) return { ok: false, detail: `REST up but ${AVRO_CONVERTER} is not loaded` };
+      return { ok: true, detail: `REST up, Debezium PostgreSQL ${debezium.version}, Apicurio Avro converter` };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
     }
@@ -122,6 +123,8 @@ export class KafkaConnect implements Component {
       env: {
         ...connectorDatabaseEnv('CRM', this.config.env.CRM_DATABASE_URL),
         ...connectorDatabaseEnv('TELEMETRY', this.config.env.TELEMETRY_DATABASE_URL),
+        // Apicurio's own API (its Avro converter speaks that, not the Confluent one).
+        APICURIO_REGISTRY_URL: new URL('/apis/registry/v2', this.config.registry.url).href,
       },
     });
   }

@@ -46,6 +46,26 @@ export async function ensureDebeziumPlugin(config: StackConfig): Promise<string>
   return pluginPath;
 }
 
+/**
+ * Apicurio's Avro converter for Connect (scripts/stack/maven/apicurio-converter/pom.xml),
+ * one plugin directory; Kafka's and SLF4J's jars are left to the worker.
+ */
+export async function ensureApicurioConverter(config: StackConfig): Promise<string> {
+  const pluginPath = join(config.cacheDir, 'connect-plugins-apicurio-2.1.5');
+  const marker = join(pluginPath, '.complete');
+  if (existsSync(marker)) return pluginPath;
+  mkdirSync(pluginPath, { recursive: true });
+  await run('maven', 'mvn', [
+    '-q', '-B', '-f', join(config.root, 'scripts/stack/maven/apicurio-converter/pom.xml'),
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${join(pluginPath, 'apicurio-converter')}`,
+    '-DincludeScope=runtime',
+    '-DexcludeGroupIds=org.apache.kafka,org.slf4j',
+  ]);
+  writeFileSync(marker, new Date().toISOString());
+  return pluginPath;
+}
+
 export function javaCommand(): string {
   return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
 }

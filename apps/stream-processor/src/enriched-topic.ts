@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import type { Producer } from 'kafkajs';
+import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { EnrichedRow } from './enrich.js';
+
+/** The record schema of the output topic; the file is the contract for its readers. */
+export const ENRICHED_SCHEMA = readFileSync(new URL('../schemas/telemetry_enriched.avsc', import.meta.url), 'utf8');
+
+/** One record of the output topic, as telemetry_enriched.avsc describes it. */
+export interface EnrichedRecord {
+  event_uuid: string;
+  id: number;
+  user_id: number;
+  prosthesis_type: string;
+  muscle_group: string;
+  signal_frequency: number;
+  signal_duration: number;
+  signal_amplitude: number;
+  event_timestamp: number;
+  user_known: boolean;
+  country: string | null;
+  gender: string | null;
+  age_band: string | null;
+  deleted: boolean;
+  lsn: number;
+  source_ts: number;
+}
+
+/**
+ * Microseconds since the epoch of a UTC timestamp as Debezium writes it
+ * (`2026-11-25T12:00:00.123456Z`) or ClickHouse returns it (`2026-11-25 12:00:00.123456`).
+ * Date keeps milliseconds only, so the fraction is read separately.
+ */
+export function toEpochMicros(timestamp: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(timestamp);
+  if (!m) throw new Error(`not a UTC timestamp: ${timestamp}`);
+  const seconds = Date.parse(`${m[1]}T${m[2]}Z`) / 1000;
+  const micros = Number((m[3] ?? '').padEnd(6, '0').slice(0, 6));
+  return seconds * 1_000_000 + micros;
+}
+
+export function toRecord(row: EnrichedRow): EnrichedRecord {
+  const lsn = Number(row._lsn);
+  // An Avro long read into a JS number: exact up to 2^53, i.e. 8 PiB of WAL.
+  if (!Number.isSafeInteger(lsn)) throw new Error(`LSN ${row._lsn} of event ${row.event_uuid} exceeds 2^53`);
+  return {
+    event_uuid: row.event_uuid,
+    id: row.id,
+    user_id: row.user_id,
+    prosthesis_type: row.prosthesis_type,
+    muscle_group: row.muscle_group,
+    signal_frequency: row.signal_frequency,
+    signal_duration: row.signal_duration,
+    signal_amplitude: row.signal_amplitude,
+    event_timestamp: toEpochMicros(row.event_timestamp),
+    user_known: row.user_known === 1,
+    country: row.country,
+    gender: row.gender,
+    age_band: row.age_band,
+    deleted: row._is_deleted === 1,
+    lsn,
+    source_ts: row._source_ts,
+  };
+}
+
+export interface EnrichedTopic {
+  readonly topic: string;
+  /** Writes the records in order (per event, the order of its changes) with acks from all replicas. */
+  publish(rows: EnrichedRow[]): Promise<void>;
+}
+
+/**
+ * The output topic in Avro: the schema is registered under `<topic>-value` (Confluent
+ * TopicNameStrategy) once at start, so a schema the registry's compatibility rules
+ * refuse stops the processor before it writes anything. Keys are the event uuid as a
+ * string, so one event's records stay in one partition, in order.
+ */
+export async function createEnrichedTopic(producer: Producer, registry: SchemaRegistry, topic: string): Promise<EnrichedTopic> {
+  const subject = `${topic}-value`;
+  let id: number;
+  try {
+    ({ id } = await registry.register({ type: SchemaType.AVRO, schema: ENRICHED_SCHEMA }, { subject }));
+  } catch (err) {
+    throw new Error(`registering the schema of ${topic} under subject ${subject} failed: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    topic,
+    async publish(rows) {
+      if (rows.length === 0) return;
+      const messages = await Promise.all(
+        rows.map(async (row) => ({ key: row.event_uuid, value: await registry.encode(id, toRecord(row)) })),
+      );
+      await producer.send({ topic, acks: -1, messages });
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createSchemaRegistry, wideLong } from './registry.js';

@@ -1,0 +1,43 @@
+import avsc from 'avsc';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Avro `long` read as a number where that is exact and as a bigint beyond 2^53.
+ * avsc's default refuses to read such values at all, and Debezium's Avro envelopes
+ * always carry one (source.ts_ns, nanoseconds since the epoch), so without this
+ * every Debezium Avro message would be undecodable.
+ */
+export const wideLong = avsc.types.LongType.__with({
+  fromBuffer(buf: Buffer): number | bigint {
+    const n = buf.readBigInt64LE();
+    return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
+  },
+  toBuffer(n: number | bigint): Buffer {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON(v: unknown): number | bigint {
+    return typeof v === 'string' ? BigInt(v) : (v as number);
+  },
+  toJSON(n: number | bigint): number | string {
+    return typeof n === 'bigint' ? n.toString() : n;
+  },
+  isValid(n: unknown): boolean {
+    return (typeof n === 'number' && Number.isSafeInteger(n)) || (typeof n === 'bigint' && n >= -(2n ** 63n) && n < 2n ** 63n);
+  },
+  compare(a: number | bigint, b: number | bigint): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+  },
+});
+
+/** A Confluent-API registry client whose Avro types read longs with `wideLong`. */
+export function createSchemaRegistry(
+  url: string,
+  opts: { clientId?: string; retry?: { retries?: number; maxRetryTimeInSecs?: number } } = {},
+): SchemaRegistry {
+  return new SchemaRegistry({ host: url, ...opts }, { [SchemaType.AVRO]: { registry: { long: wideLong } } });
+}
