@@ -69,7 +69,7 @@ import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
-import { components, pauseComponent, STREAM_PROCESSOR_HEAP } from '../stack/stack.js';
+import { components, pauseComponent, STREAM_PROCESSOR_ENV, STREAM_PROCESSOR_HEAP } from '../stack/stack.js';
 import { checkStop, fmt, now, percentile, say, secs, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
 import { freePort } from '../lib/net.js';
 
@@ -195,11 +195,12 @@ process.on('exit', () => {
 
 async function spawnProcessor(): Promise<Spawned> {
   const port = await freePort();
-  // The same Node flags as the stack's instance.
+  // The same Node flags and settings (Avro output topic included) as the stack's instance.
   const child = spawn(process.execPath, [STREAM_PROCESSOR_HEAP, '--import', 'tsx', 'apps/stream-processor/src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...STREAM_PROCESSOR_ENV,
       HOST: '127.0.0.1',
       STREAM_PROCESSOR_PORT: String(port),
       STREAM_PROCESSOR_GROUP: GROUP_PREFIX,

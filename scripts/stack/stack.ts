@@ -16,6 +16,8 @@ import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
  * nothing needs Connect to be up before ClickHouse, but the order keeps logs readable).
  */
 export const STREAM_PROCESSOR_HEAP = '--max-old-space-size=160';
+/** With the stack's registry, enriched events also go to Kafka in Avro. */
+export const STREAM_PROCESSOR_ENV = { STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched' };
 
 export function components(config: StackConfig): Component[] {
   const ch = config.clickhouse;
@@ -66,10 +68,7 @@ export function components(config: StackConfig): Component[] {
     app('telemetry-api', config.env.TELEMETRY_API_PORT),
     // A V8 heap limit keeps the processor inside its memory budget (256 MB RSS under
     // load, measured by npm run bench:processor); without it V8 grows the heap lazily.
-    // With the stack's registry, enriched events also go to Kafka in Avro.
-    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], {
-      STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched',
-    }),
+    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], STREAM_PROCESSOR_ENV),
   ];
 }
 

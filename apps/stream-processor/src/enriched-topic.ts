@@ -63,6 +63,8 @@ export function toRecord(row: EnrichedRow): EnrichedRecord {
   };
 }
 
+const PUBLISH_SLICE = 2_000;
+
 export interface EnrichedTopic {
   readonly topic: string;
   /** Writes the records in order (per event, the order of its changes) with acks from all replicas. */
@@ -86,11 +88,14 @@ export async function createEnrichedTopic(producer: Producer, registry: SchemaRe
   return {
     topic,
     async publish(rows) {
-      if (rows.length === 0) return;
-      const messages = await Promise.all(
-        rows.map(async (row) => ({ key: row.event_uuid, value: await registry.encode(id, toRecord(row)) })),
-      );
-      await producer.send({ topic, acks: -1, messages });
+      // In slices: a chunk can hold 20,000 rows, and encoding them all before one send
+      // would hold every buffer at once (the processor's memory budget is 256 MB).
+      for (let i = 0; i < rows.length; i += PUBLISH_SLICE) {
+        const messages = await Promise.all(
+          rows.slice(i, i + PUBLISH_SLICE).map(async (row) => ({ key: row.event_uuid, value: await registry.encode(id, toRecord(row)) })),
+        );
+        await producer.send({ topic, acks: -1, messages });
+      }
     },
   };
 }

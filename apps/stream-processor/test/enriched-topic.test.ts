@@ -94,6 +94,18 @@ describe('the Avro output topic', () => {
     expect(decoded[1]).toMatchObject({ user_known: false, country: null, user_id: 5 });
   });
 
+  it('writes a large chunk in bounded sends, keeping the order', async () => {
+    const sent: ProducerRecord[] = [];
+    const producer = { send: async (r: ProducerRecord) => void sent.push(r) } as unknown as Producer;
+    const topic = await createEnrichedTopic(producer, registry, 'analytics.telemetry_enriched');
+    const out = emptyEnriched();
+    for (let i = 0; i < 4_500; i++) enrichChange(change('c', null, event({ id: i }), BigInt(100 + i)), () => dims, emptyTouched(), out);
+    await topic.publish(out.changes);
+    expect(sent.map((r) => r.messages.length)).toEqual([2_000, 2_000, 500]);
+    const ids = await Promise.all(sent.flatMap((r) => r.messages).map(async (m) => ((await registry.decode(m.value as Buffer)) as { id: number }).id));
+    expect(ids).toEqual(Array.from({ length: 4_500 }, (_, i) => i));
+  });
+
   it('a registry that refuses the schema stops it before anything is written', async () => {
     const producer = { send: async () => { throw new Error('must not send'); } } as unknown as Producer;
     const nowhere = new SchemaRegistry({ host: 'http://127.0.0.1:9' });
