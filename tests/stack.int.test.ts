@@ -18,7 +18,7 @@ describe('native stack lifecycle', () => {
   it('a second up is a no-op', async () => {
     const report = await up(config, [...infra]);
     expect(report.map((r) => r.name)).toEqual([
-      'postgres-crm', 'postgres-telemetry', 'kafka', 'kafka-connect', 'clickhouse',
+      'postgres-crm', 'postgres-telemetry', 'kafka', 'schema-registry', 'kafka-connect', 'clickhouse',
     ]);
     for (const r of report) expect(r.action, r.name).toBe('already running');
   });
@@ -51,6 +51,17 @@ describe('native stack lifecycle', () => {
     await ch.command({ query: 'CREATE TABLE IF NOT EXISTS stack_check.persistence (marker String) ENGINE = MergeTree ORDER BY marker' });
     await ch.insert({ table: 'stack_check.persistence', values: [{ marker }], format: 'JSONEachRow' });
     await ch.close();
+    // A schema in the registry: Avro messages in Kafka carry its id, so it must survive.
+    const subject = `stack-check-${marker}-value`;
+    const schema = JSON.stringify({ type: 'record', name: 'StackCheck', fields: [{ name: 'marker', type: 'string' }] });
+    const registered = await fetch(new URL(`subjects/${subject}/versions`, `${env.SCHEMA_REGISTRY_URL}/`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema }),
+    });
+    expect(registered.status).toBe(200);
+    const { id } = (await registered.json()) as { id: number };
+
     const producer = kafka.producer();
     await producer.connect();
     const [sent] = await producer.send({ topic, messages: [{ key: 'stack-test', value: marker, headers: { test: 'stack-persistence' } }] });
@@ -84,6 +95,11 @@ describe('native stack lifecycle', () => {
     });
     expect((await rs.json<{ n: number | string }>()).map((r) => Number(r.n))).toEqual([1]);
     await ch2.close();
+
+    const again = await fetch(new URL(`schemas/ids/${id}`, `${env.SCHEMA_REGISTRY_URL}/`));
+    expect(again.status).toBe(200);
+    expect(JSON.parse(((await again.json()) as { schema: string }).schema)).toEqual(JSON.parse(schema));
+    await fetch(new URL(`subjects/${subject}`, `${env.SCHEMA_REGISTRY_URL}/`), { method: 'DELETE' });
 
     // The exact message is still at its offset after the broker restart.
     const consumer = kafka.consumer({ groupId: `stack-test-${marker}` });

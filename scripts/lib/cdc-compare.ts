@@ -32,11 +32,11 @@ export const TELEMETRY_EVENTS: TableSpec = {
   name: 'telemetry_events',
   pgQuery: `SELECT id::text AS id, event_uuid::text AS event_uuid, user_id, prosthesis_type, muscle_group,
                    signal_frequency, signal_duration, signal_amplitude,
-                   ${PG_TS('event_timestamp')}, ${PG_TS('saved_ts')}
+                   ${PG_TS('event_timestamp')}, ${PG_TS('saved_ts')}, request_id
               FROM telemetry_events`,
   chQuery: `SELECT toString(id) AS id, toString(event_uuid) AS event_uuid, user_id, prosthesis_type, muscle_group,
                    signal_frequency, signal_duration, signal_amplitude,
-                   ${CH_TS('event_timestamp')}, ${CH_TS('saved_ts')}
+                   ${CH_TS('event_timestamp')}, ${CH_TS('saved_ts')}, request_id
               FROM default.telemetry_events FINAL`,
 };
 

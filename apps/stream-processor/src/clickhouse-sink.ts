@@ -99,7 +99,7 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
         query: `
           SELECT toString(event_uuid) AS event_uuid, toString(id) AS id, user_id, prosthesis_type, muscle_group,
                  signal_frequency, signal_duration, signal_amplitude, toString(event_timestamp) AS event_timestamp,
-                 toString(_lsn) AS _lsn, toString(toUnixTimestamp64Milli(_source_ts)) AS _source_ts
+                 request_id, toString(_lsn) AS _lsn, toString(toUnixTimestamp64Milli(_source_ts)) AS _source_ts
           FROM analytics.telemetry_enriched_by_user FINAL
           WHERE user_id = {user:Int32} AND user_known = 0 AND _is_deleted = 0`,
         query_params: { user: userId },

@@ -112,6 +112,8 @@ export const TelemetryRow = z
     signal_duration: z.number().int(),
     signal_amplitude: z.number(),
     event_timestamp: z.string().min(1),
+    // The Telemetry API request that stored the event (absent before it existed).
+    request_id: z.string().nullable().optional(),
   })
   .loose();
 export type TelemetryRow = z.infer<typeof TelemetryRow>;

@@ -12,6 +12,7 @@ export interface EnrichedRow {
   signal_duration: number;
   signal_amplitude: number;
   event_timestamp: string;
+  request_id: string | null;
   user_known: 0 | 1;
   country: string | null;
   gender: string | null;
@@ -63,6 +64,7 @@ function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, dims: UserD
     signal_duration: row.signal_duration,
     signal_amplitude: row.signal_amplitude,
     event_timestamp: row.event_timestamp,
+    request_id: row.request_id ?? null,
     user_known: known ? 1 : 0,
     country: known ? dims.country : null,
     gender: known ? dims.gender : null,

@@ -17,6 +17,7 @@ export interface EnrichedRecord {
   signal_duration: number;
   signal_amplitude: number;
   event_timestamp: number;
+  request_id: string | null;
   user_known: boolean;
   country: string | null;
   gender: string | null;
@@ -53,6 +54,7 @@ export function toRecord(row: EnrichedRow): EnrichedRecord {
     signal_duration: row.signal_duration,
     signal_amplitude: row.signal_amplitude,
     event_timestamp: toEpochMicros(row.event_timestamp),
+    request_id: row.request_id,
     user_known: row.user_known === 1,
     country: row.country,
     gender: row.gender,

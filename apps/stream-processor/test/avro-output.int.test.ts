@@ -104,7 +104,7 @@ describe('the Avro output topic', () => {
     const inClickHouse = await (
       await ch.query({
         query: `SELECT toString(event_uuid) AS event_uuid, toString(id) AS id, user_id, prosthesis_type, muscle_group, signal_frequency,
-                       signal_duration, signal_amplitude, toString(event_timestamp) AS event_timestamp, user_known, country, gender, age_band,
+                       signal_duration, signal_amplitude, toString(event_timestamp) AS event_timestamp, request_id, user_known, country, gender, age_band,
                        toString(_lsn) AS lsn
                 FROM analytics.telemetry_enriched FINAL WHERE event_uuid IN {u:Array(UUID)}`,
         query_params: { u: uuids },

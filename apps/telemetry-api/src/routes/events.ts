@@ -92,7 +92,7 @@ export function registerEventRoutes(app: ApiApp, { repo, ingested }: EventRoutes
         ingested.inc({ result: 'invalid' });
         return invalidInput(c, checked.errors);
       }
-      const { inserted, stored } = await repo.insertOrGet(checked.event);
+      const { inserted, stored } = await repo.insertOrGet(checked.event, c.get('requestId'));
       const headers = { Location: locationOf(stored.event_uuid) };
       if (inserted) {
         ingested.inc({ result: 'inserted' });
@@ -126,7 +126,7 @@ export function registerEventRoutes(app: ApiApp, { repo, ingested }: EventRoutes
 
   app.openapi(postBatch, async (c) => {
     const { events } = c.req.valid('json');
-    const outcome = await ingestBatch(events, repo);
+    const outcome = await ingestBatch(events, repo, c.get('requestId'));
     for (const result of INGEST_RESULTS) {
       if (outcome.summary[result] > 0) ingested.inc({ result }, outcome.summary[result]);
     }
