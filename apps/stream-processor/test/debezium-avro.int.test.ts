@@ -30,6 +30,14 @@ let processor: RunningApp | undefined;
 
 beforeAll(async () => {
   await applyConnector(connect, def!);
+  // RUNNING comes before the task has created its slot; with snapshot.mode no_data a
+  // change committed before that would never be streamed.
+  await until(
+    'the Avro connector streaming from its slot',
+    async () => (await db.telemetry.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active`, [def!.config['slot.name']])).rowCount === 1,
+    60_000,
+    250,
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -1,1 +1,1 @@
-export { createSchemaRegistry, wideLong } from './registry.js';
+export { AVRO_OPTIONS, createSchemaRegistry, wideLong } from './registry.js';

@@ -34,10 +34,21 @@ export const wideLong = avsc.types.LongType.__with({
   },
 });
 
+/**
+ * avsc options that read every `long` with `wideLong`. A type hook, not avsc's
+ * `registry` option: the client passes the same options to every schema it parses,
+ * and a shared registry would make the second version of a named record (a
+ * Debezium envelope after a column was added) a "duplicate type name".
+ */
+export const AVRO_OPTIONS = {
+  typeHook: (schema: unknown) =>
+    schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long') ? wideLong : undefined,
+};
+
 /** A Confluent-API registry client whose Avro types read longs with `wideLong`. */
 export function createSchemaRegistry(
   url: string,
   opts: { clientId?: string; retry?: { retries?: number; maxRetryTimeInSecs?: number } } = {},
 ): SchemaRegistry {
-  return new SchemaRegistry({ host: url, ...opts }, { [SchemaType.AVRO]: { registry: { long: wideLong } } });
+  return new SchemaRegistry({ host: url, ...opts }, { [SchemaType.AVRO]: AVRO_OPTIONS as never });
 }

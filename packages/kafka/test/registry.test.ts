@@ -1,11 +1,11 @@
 import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { wideLong } from '../src/registry.js';
+import { AVRO_OPTIONS, wideLong } from '../src/registry.js';
 
 const schema = { type: 'record', name: 'Source', fields: [{ name: 'lsn', type: 'long' }, { name: 'ts_ns', type: 'long' }] } as const;
 
 describe('wideLong', () => {
-  const wide = avsc.Type.forSchema(schema as unknown as avsc.Schema, { registry: { long: wideLong } });
+  const wide = avsc.Type.forSchema(schema as unknown as avsc.Schema, { ...AVRO_OPTIONS });
   const plain = avsc.Type.forSchema(schema as unknown as avsc.Schema);
 
   it('reads what plain avsc refuses: a number where exact, a bigint beyond 2^53', () => {
@@ -20,5 +20,13 @@ describe('wideLong', () => {
     expect(wide.fromBuffer(wide.toBuffer(edges))).toEqual(edges);
     expect(wide.isValid({ lsn: 1.5, ts_ns: 0 })).toBe(false);
     expect(wide.isValid({ lsn: 0, ts_ns: 2n ** 63n })).toBe(false);
+  });
+
+  it('lets the same options parse two versions of one named record (a table that gained a column)', () => {
+    const v2 = { ...schema, fields: [...schema.fields, { name: 'request_id', type: ['null', 'string'], default: null }] };
+    const t1 = avsc.Type.forSchema(schema as unknown as avsc.Schema, { ...AVRO_OPTIONS });
+    const t2 = avsc.Type.forSchema(v2 as unknown as avsc.Schema, { ...AVRO_OPTIONS });
+    expect(t2.fromBuffer(t2.toBuffer({ lsn: 1, ts_ns: 2n ** 60n, request_id: 'r' }))).toEqual({ lsn: 1, ts_ns: 2n ** 60n, request_id: 'r' });
+    expect(t1.fromBuffer(t1.toBuffer({ lsn: 1, ts_ns: 2 }))).toEqual({ lsn: 1, ts_ns: 2 });
   });
 });

@@ -1,8 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { LIMITS } from './limits.js';
 
+// PostgreSQL text cannot hold NUL, and an unpaired UTF-16 surrogate has no UTF-8 form:
+// either one fails the INSERT (a 500) instead of being refused as input.
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = [(s: string) => !UNSTORABLE_TEXT.test(s), 'must not contain NUL characters or unpaired UTF-16 surrogates'] as const;
+
 const optionalText = (max: number, example: string) =>
-  z.string().trim().max(max).nullable().optional().openapi({ example });
+  z.string().trim().max(max).refine(...storable).nullable().optional().openapi({ example });
 
 /**
  * What a client may write. Unknown fields are rejected (strict), so a typo such as
@@ -11,12 +16,13 @@ const optionalText = (max: number, example: string) =>
  */
 export const IncomingUser = z
   .strictObject({
-    name: z.string().trim().min(1).max(LIMITS.nameLength).openapi({ example: 'Olena Kovalenko' }),
+    name: z.string().trim().min(1).max(LIMITS.nameLength).refine(...storable).openapi({ example: 'Olena Kovalenko' }),
     email: z
       .string()
       .trim()
       .toLowerCase()
       .max(LIMITS.emailLength)
+      .refine(...storable)
       .pipe(z.email({ pattern: z.regexes.unicodeEmail }))
       .openapi({ example: 'olena+emg@example.com' }),
     age: z.int().min(0).max(LIMITS.maxAge).nullable().optional().openapi({ example: 34 }),
