@@ -174,7 +174,7 @@ export async function status(config: StackConfig): Promise<StatusLine[]> {
 /** Deletes all data (databases, topics, ClickHouse tables); downloads in the cache are kept. */
 export async function reset(config: StackConfig, log: (line: string) => void = () => {}): Promise<void> {
   await down(config, log);
-  for (const dir of ['postgres-crm', 'postgres-telemetry', 'kafka', 'connect', 'clickhouse', 'logs', 'run']) {
+  for (const dir of ['postgres-crm', 'postgres-telemetry', 'kafka', 'schema-registry', 'connect', 'clickhouse', 'logs', 'run']) {
     rmSync(`${config.stateDir}/${dir}`, { recursive: true, force: true });
   }
   log(`removed data under ${config.stateDir} (cache kept)`);

@@ -89,6 +89,17 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
   };
 }
 
+/**
+ * A UTC timestamp with a four-digit year, as Debezium's ZonedTimestamp writes one
+ * (ISO 8601, up to microseconds) and ClickHouse prints one. Anything else (a year
+ * beyond 9999, before year 1) is refused here, as ClickHouse's parse refuses it, so
+ * both paths put such an event aside instead of one of them stalling on it later.
+ */
+export const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/;
+const utcTimestamp = z.string().refine((s) => UTC_TIMESTAMP.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))), {
+  message: 'not a UTC timestamp with a four-digit year',
+});
+
 // Row images. Timestamps are Debezium's ZonedTimestamp strings (ISO 8601, UTC, up to
 // microseconds); with Avro they arrive as the same strings.
 export const UserRow = z
@@ -111,7 +122,7 @@ export const TelemetryRow = z
     signal_frequency: z.number().int(),
     signal_duration: z.number().int(),
     signal_amplitude: z.number(),
-    event_timestamp: z.string().min(1),
+    event_timestamp: utcTimestamp,
     // The Telemetry API request that stored the event (absent before it existed).
     request_id: z.string().nullable().optional(),
   })

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
 import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { UTC_TIMESTAMP } from './debezium.js';
 import type { EnrichedRow } from './enrich.js';
 
 /** The record schema of the output topic; the file is the contract for its readers. */
@@ -16,7 +17,7 @@ export interface EnrichedRecord {
   signal_frequency: number;
   signal_duration: number;
   signal_amplitude: number;
-  event_timestamp: number;
+  event_timestamp: number | bigint;
   request_id: string | null;
   user_known: boolean;
   country: string | null;
@@ -30,14 +31,16 @@ export interface EnrichedRecord {
 /**
  * Microseconds since the epoch of a UTC timestamp as Debezium writes it
  * (`2026-11-25T12:00:00.123456Z`) or ClickHouse returns it (`2026-11-25 12:00:00.123456`).
- * Date keeps milliseconds only, so the fraction is read separately.
+ * Date keeps milliseconds only, so the fraction is read separately. A number while
+ * exact, a bigint beyond 2^53 µs (after the year 2255: PostgreSQL and the API take
+ * such dates, and the Avro long carries them).
  */
-export function toEpochMicros(timestamp: string): number {
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(timestamp);
-  if (!m) throw new Error(`not a UTC timestamp: ${timestamp}`);
-  const seconds = Date.parse(`${m[1]}T${m[2]}Z`) / 1000;
-  const micros = Number((m[3] ?? '').padEnd(6, '0').slice(0, 6));
-  return seconds * 1_000_000 + micros;
+export function toEpochMicros(timestamp: string): number | bigint {
+  const m = UTC_TIMESTAMP.exec(timestamp);
+  const seconds = m ? Date.parse(`${m[1]}T${m[2]}Z`) / 1000 : NaN;
+  if (!m || Number.isNaN(seconds)) throw new Error(`not a UTC timestamp: ${timestamp}`);
+  const micros = BigInt(seconds) * 1_000_000n + BigInt((m[3] ?? '').padEnd(6, '0').slice(0, 6));
+  return micros >= BigInt(Number.MIN_SAFE_INTEGER) && micros <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(micros) : micros;
 }
 
 export function toRecord(row: EnrichedRow): EnrichedRecord {

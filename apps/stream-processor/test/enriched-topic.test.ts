@@ -1,6 +1,7 @@
 import type { Message, Producer, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { createSchemaRegistry } from '@cdc/kafka';
 import type { ChangeEvent, TelemetryRow } from '../src/debezium.js';
 import { emptyEnriched, emptyTouched, enrichChange } from '../src/enrich.js';
 import { createEnrichedTopic, toEpochMicros, toRecord } from '../src/enriched-topic.js';
@@ -33,6 +34,10 @@ describe('records of the output topic', () => {
     expect(toEpochMicros('2026-11-25 12:34:56.123456')).toBe(toEpochMicros('2026-11-25T12:34:56.123456Z'));
     expect(toEpochMicros('2026-11-25T12:34:56Z')).toBe(Date.UTC(2026, 10, 25, 12, 34, 56) * 1000);
     expect(toEpochMicros('2026-11-25T12:34:56.1Z')).toBe(Date.UTC(2026, 10, 25, 12, 34, 56) * 1000 + 100_000);
+    // Far dates (PostgreSQL and the API accept them) stay exact as bigints.
+    expect(toEpochMicros('5786-07-04T01:02:03.123456Z')).toBe(BigInt(Date.UTC(5786, 6, 4, 1, 2, 3)) * 1000n + 123_456n);
+    expect(toEpochMicros('1970-01-01T00:00:00.000001Z')).toBe(1);
+    expect(toEpochMicros('1969-12-31T23:59:59.999999Z')).toBe(-1);
     expect(() => toEpochMicros('2026-11-25T12:34:56+02:00')).toThrow(/not a UTC timestamp/);
     expect(() => toEpochMicros('yesterday')).toThrow(/not a UTC timestamp/);
   });
@@ -69,7 +74,7 @@ describe('the Avro output topic', () => {
   let registry: SchemaRegistry;
   beforeAll(async () => {
     standIn = await startStandInRegistry();
-    registry = new SchemaRegistry({ host: standIn.url });
+    registry = createSchemaRegistry(standIn.url);
   });
   afterAll(() => standIn.close());
 
@@ -94,6 +99,17 @@ describe('the Avro output topic', () => {
     expect(decoded[1]).toMatchObject({ user_known: false, country: null, user_id: 5 });
   });
 
+  it('encodes an event dated far in the future (µs beyond 2^53) and reads it back exactly', async () => {
+    const sent: ProducerRecord[] = [];
+    const producer = { send: async (r: ProducerRecord) => void sent.push(r) } as unknown as Producer;
+    const topic = await createEnrichedTopic(producer, registry, 'analytics.telemetry_enriched');
+    const out = emptyEnriched();
+    enrichChange(change('c', null, event({ event_timestamp: '5786-07-04T01:02:03.123456Z' }), 10n), () => dims, emptyTouched(), out);
+    await topic.publish(out.changes);
+    const decoded = (await registry.decode(sent[0]!.messages[0]!.value as Buffer)) as { event_timestamp: bigint };
+    expect(decoded.event_timestamp).toBe(toEpochMicros('5786-07-04T01:02:03.123456Z'));
+  });
+
   it('writes a large chunk in bounded sends, keeping the order', async () => {
     const sent: ProducerRecord[] = [];
     const producer = { send: async (r: ProducerRecord) => void sent.push(r) } as unknown as Producer;
@@ -108,7 +124,7 @@ describe('the Avro output topic', () => {
 
   it('a registry that refuses the schema stops it before anything is written', async () => {
     const producer = { send: async () => { throw new Error('must not send'); } } as unknown as Producer;
-    const nowhere = new SchemaRegistry({ host: 'http://127.0.0.1:9' });
+    const nowhere = createSchemaRegistry('http://127.0.0.1:9');
     await expect(createEnrichedTopic(producer, nowhere, 'analytics.telemetry_enriched')).rejects.toThrow(
       /registering the schema of analytics.telemetry_enriched under subject analytics.telemetry_enriched-value failed/,
     );

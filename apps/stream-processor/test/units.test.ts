@@ -36,6 +36,15 @@ describe('Debezium decoding, decided by the bytes', () => {
     expect(await users.decode(Buffer.alloc(0))).toBeNull();
   });
 
+  it('an event time no consumer can represent is poison, not a stall', async () => {
+    const events = createDecoder(TelemetryRow);
+    const msg = (event_timestamp: string) =>
+      Buffer.from(JSON.stringify({ op: 'c', before: null, after: event({ event_timestamp }), source: { lsn: 5, ts_ms: 5 } }));
+    await expect(events.decode(msg('+10000-01-01T00:00:00Z'))).rejects.toThrow(/four-digit year/);
+    await expect(events.decode(msg('2026-13-45T99:00:00Z'))).rejects.toThrow(PoisonMessage);
+    expect((await events.decode(msg('5786-07-04T01:02:03.123456Z')))?.after?.event_timestamp).toBe('5786-07-04T01:02:03.123456Z');
+  });
+
   it('garbage, wrong shapes and Avro without a registry are poison, with the reason', async () => {
     await expect(users.decode(Buffer.from('{not json'))).rejects.toThrow(PoisonMessage);
     await expect(users.decode(Buffer.from(JSON.stringify({ op: 'x' })))).rejects.toThrow(/not a Debezium change event/);

@@ -10,6 +10,8 @@
  * string equality of canonical forms is equality of instants.
  */
 
+import { EVENT_TIME_RANGE_MESSAGE } from '@cdc/schemas';
+
 // The contract (z.iso.datetime({ offset: true })) admits exactly this shape.
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
@@ -19,11 +21,18 @@ const MS_PER_DAY = 86_400_000;
 const CYCLE_YEARS = 400;
 const CYCLE_MS = 146_097 * MS_PER_DAY;
 
-/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z: four-digit AD years, as PostgreSQL prints them. */
-const MIN_MS = -62_135_596_800_000;
-const MAX_MS = 253_402_300_799_999;
+/**
+ * 1900-01-01T00:00:00Z … 2299-12-31T23:59:59.999999Z: the range of ClickHouse's
+ * DateTime64, where every event ends up. PostgreSQL would store more (years 1–9999),
+ * but an event ClickHouse cannot hold would be in PostgreSQL and missing from every
+ * view downstream; it is refused here instead, with a clear error.
+ */
+const MIN_MS = -2_208_988_800_000;
+const MAX_MS = 10_413_791_999_999;
+const MIN_YEAR = '1900';
+const MAX_YEAR = '2299';
 
-export const INSTANT_RANGE_MESSAGE = 'must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z';
+export const INSTANT_RANGE_MESSAGE = EVENT_TIME_RANGE_MESSAGE;
 
 /** Round half to even, as C's rint() in PostgreSQL's fractional-second parser. */
 function rint(x: number): number {
@@ -41,7 +50,7 @@ export function canonicalInstant(iso: string): string | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, sign, oh, om] = m;
   // Fast path, the common case: UTC to at most microseconds is canonical once padded.
-  if (!sign && (frac === undefined || frac.length <= 6) && y !== '0000') {
+  if (!sign && (frac === undefined || frac.length <= 6) && y! >= MIN_YEAR && y! <= MAX_YEAR) {
     return `${iso.slice(0, 19)}.${frac === undefined ? '000000' : frac.padEnd(6, '0')}Z`;
   }
   const micros = frac ? rint(Number(`0.${frac}`) * 1e6) : 0; // 0 … 1,000,000

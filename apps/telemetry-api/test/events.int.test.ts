@@ -341,10 +341,10 @@ describe('timestamps', () => {
       '2026-12-31T23:59:59.9999999-00:30',
       '2026-11-25T12:00:00.123456789+05:45',
       '2024-02-29T00:00:00-12:00',
-      '0001-01-01T00:00:00Z',
-      '0099-03-01T10:00:00+01:00',
+      '1900-01-01T00:00:00Z',
+      '1900-01-01T01:00:00+01:00',
       '1969-12-31T23:59:59.999999Z',
-      '9999-12-31T23:59:59.999999Z',
+      '2299-12-31T23:59:59.999999Z',
     ];
     const { rows } = await admin.query<{ s: string }>(
       `SELECT to_char(x::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS s
@@ -352,5 +352,16 @@ describe('timestamps', () => {
       [inputs],
     );
     expect(inputs.map(canonicalInstant)).toEqual(rows.map((r) => r.s));
+  });
+
+  it('refuses instants ClickHouse cannot store (before 1900, after 2299) with a 422 naming the range', async () => {
+    for (const ts of ['1899-12-31T23:59:59.999999Z', '1900-01-01T00:30:00+01:00', '2300-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      expect(canonicalInstant(ts), ts).toBeUndefined();
+      const event = makeEvent({ event_timestamp: ts });
+      const problem = await readProblem(await postJson(eventsUrl, event), 422);
+      expect(errorPaths(problem), ts).toEqual(['event_timestamp']);
+      expect(JSON.stringify(problem)).toMatch(/1900-01-01T00:00:00Z and 2299-12-31/);
+      expect(await countByUuids([event.event_uuid])).toBe(0);
+    }
   });
 });

@@ -1,5 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import { LIMITS } from './limits.js';
+import { EVENT_TIME_RANGE_MESSAGE, LIMITS } from './limits.js';
+
+const EVENT_TIME_MIN_MS = Date.parse(LIMITS.eventTimeMin);
+const EVENT_TIME_END_MS = Date.parse('2300-01-01T00:00:00Z');
 
 const label = (example: string) => z.string().trim().min(1).max(LIMITS.labelLength).openapi({ example });
 
@@ -19,7 +22,16 @@ export const IncomingTelemetryEvent = z
     signal_amplitude: z.number().openapi({ example: 0.73, description: 'finite' }),
     event_timestamp: z.iso
       .datetime({ offset: true })
-      .openapi({ example: '2026-11-25T12:00:00.123456Z', description: 'When the signal was taken (ISO 8601 with offset)' }),
+      // Milliseconds decide here; the exact edge (rounding of digits beyond the
+      // microsecond) is the API's canonical form's to check (telemetry-api instant.ts).
+      .refine((v) => {
+        const ms = Date.parse(v);
+        return Number.isNaN(ms) || (ms >= EVENT_TIME_MIN_MS && ms < EVENT_TIME_END_MS);
+      }, EVENT_TIME_RANGE_MESSAGE)
+      .openapi({
+        example: '2026-11-25T12:00:00.123456Z',
+        description: `When the signal was taken (ISO 8601 with offset), between ${LIMITS.eventTimeMin} and ${LIMITS.eventTimeMax}`,
+      }),
   })
   .openapi('IncomingTelemetryEvent');
 export type IncomingTelemetryEvent = z.infer<typeof IncomingTelemetryEvent>;
