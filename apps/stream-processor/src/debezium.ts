@@ -96,9 +96,17 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
  * both paths put such an event aside instead of one of them stalling on it later.
  */
 export const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/;
-const utcTimestamp = z.string().refine((s) => UTC_TIMESTAMP.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))), {
-  message: 'not a UTC timestamp with a four-digit year',
-});
+/** A real calendar instant: Date.parse would take 2026-02-30 for March 2; ClickHouse refuses it. */
+export function isUtcTimestamp(s: string): boolean {
+  const m = UTC_TIMESTAMP.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = m[1]!.split('-').map(Number) as [number, number, number];
+  const [h, mi, sec] = m[2]!.split(':').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  t.setUTCFullYear(y); // Date.UTC maps years 0–99 to 1900–1999
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === sec;
+}
+const utcTimestamp = z.string().refine(isUtcTimestamp, { message: 'not a UTC timestamp with a four-digit year' });
 
 // Row images. Timestamps are Debezium's ZonedTimestamp strings (ISO 8601, UTC, up to
 // microseconds); with Avro they arrive as the same strings.
@@ -112,15 +120,20 @@ export const UserRow = z
   .loose();
 export type UserRow = z.infer<typeof UserRow>;
 
+// The column types of the analytics tables (Int32, Int64): a value outside would make
+// ClickHouse refuse the whole insert, and the batch would stall instead of one
+// message going to the dead letters.
+const int32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
+
 export const TelemetryRow = z
   .object({
-    id: z.number().int(),
+    id: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
     event_uuid: z.uuid(),
-    user_id: z.number().int(),
+    user_id: int32,
     prosthesis_type: z.string(),
     muscle_group: z.string(),
-    signal_frequency: z.number().int(),
-    signal_duration: z.number().int(),
+    signal_frequency: int32,
+    signal_duration: int32,
     signal_amplitude: z.number(),
     event_timestamp: utcTimestamp,
     // The Telemetry API request that stored the event (absent before it existed).

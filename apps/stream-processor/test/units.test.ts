@@ -42,6 +42,10 @@ describe('Debezium decoding, decided by the bytes', () => {
       Buffer.from(JSON.stringify({ op: 'c', before: null, after: event({ event_timestamp }), source: { lsn: 5, ts_ms: 5 } }));
     await expect(events.decode(msg('+10000-01-01T00:00:00Z'))).rejects.toThrow(/four-digit year/);
     await expect(events.decode(msg('2026-13-45T99:00:00Z'))).rejects.toThrow(PoisonMessage);
+    await expect(events.decode(msg('2026-02-30T10:00:00Z'))).rejects.toThrow(/four-digit year/);
+    await expect(events.decode(msg('2026-11-25T24:00:00Z'))).rejects.toThrow(PoisonMessage);
+    expect((await events.decode(msg('2024-02-29T23:59:59.999999Z')))?.after?.event_timestamp).toBe('2024-02-29T23:59:59.999999Z');
+    expect((await events.decode(msg('0099-01-01 00:00:00')))?.after?.event_timestamp).toBe('0099-01-01 00:00:00');
     expect((await events.decode(msg('5786-07-04T01:02:03.123456Z')))?.after?.event_timestamp).toBe('5786-07-04T01:02:03.123456Z');
   });
 
