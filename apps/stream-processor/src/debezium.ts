@@ -110,9 +110,15 @@ const utcTimestamp = z.string().refine(isUtcTimestamp, { message: 'not a UTC tim
 
 // Row images. Timestamps are Debezium's ZonedTimestamp strings (ISO 8601, UTC, up to
 // microseconds); with Avro they arrive as the same strings.
+// Required fields match what ClickHouse's Kafka-engine path requires
+// (clickhouse/0004, 0005), so the two consumers agree on what is poison.
 export const UserRow = z
   .object({
     id: z.number().int(),
+    user_uuid: z.uuid(),
+    name: z.string(),
+    email: z.string(),
+    registered_at: utcTimestamp,
     age: z.number().int().nullable().optional(),
     gender: z.string().nullable().optional(),
     country: z.string().nullable().optional(),
@@ -136,6 +142,7 @@ export const TelemetryRow = z
     signal_duration: int32,
     signal_amplitude: z.number(),
     event_timestamp: utcTimestamp,
+    saved_ts: utcTimestamp,
     // The Telemetry API request that stored the event (absent before it existed).
     request_id: z.string().nullable().optional(),
   })

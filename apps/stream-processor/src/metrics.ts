@@ -5,7 +5,7 @@ export function createProcessorMetrics(registry: Registry) {
   return {
     processed: new Counter({
       name: 'stream_processor_messages_total',
-      help: 'Messages handled, by topic and result (processed, tombstone, dlq)',
+      help: 'Messages handled, by topic and result (processed, tombstone, dlq; dlq_earlier: poison a previous run already dead-lettered, met again while rebuilding the user dimension)',
       labelNames: ['topic', 'result'] as const,
       registers: [registry],
     }),

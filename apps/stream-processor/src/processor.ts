@@ -97,12 +97,26 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   }
 
   // ------------------------------------------------------------ user dimension
+  // The users topic is read from the start on every run, and its poison messages with
+  // it. How far earlier runs got is kept as the committed offsets of a group nobody
+  // joins (<prefix>-users-dead-lettered): a poison message below that mark went to the
+  // DLQ already and is only counted, so each one is dead-lettered once.
   const admin = kafka.admin();
   await admin.connect();
+  const markGroup = `${config.groupPrefix}-users-dead-lettered`;
   const targets = new Map(
     (await admin.fetchTopicOffsets(config.usersTopic)).map((p) => [p.partition, BigInt(p.high)]),
   );
-  await admin.disconnect();
+  const [marked] = await admin.fetchOffsets({ groupId: markGroup, topics: [config.usersTopic] });
+  const deadLetteredBelow = new Map(marked!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  const saveMark = async (partition: number, offset: bigint) => {
+    try {
+      await admin.setOffsets({ groupId: markGroup, topic: config.usersTopic, partitions: [{ partition, offset: offset.toString() }] });
+    } catch (err) {
+      // At worst a later run dead-letters a message again (at least once).
+      log.warn({ partition, err: (err as Error).message }, 'could not save the dead-letter mark');
+    }
+  };
   const reached = new Map<number, bigint>();
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
@@ -137,10 +151,19 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
             metrics.processed.inc({ topic: batch.topic, result: 'processed' });
           }
         } catch (err) {
-          await deadLetter(err, batch.topic, batch.partition, message);
+          if (err instanceof PoisonMessage && BigInt(message.offset) < (deadLetteredBelow.get(batch.partition) ?? -1n)) {
+            metrics.processed.inc({ topic: batch.topic, result: 'dlq_earlier' });
+          } else {
+            await deadLetter(err, batch.topic, batch.partition, message);
+          }
         }
         resolveOffset(message.offset);
         reached.set(batch.partition, BigInt(message.offset) + 1n);
+      }
+      const next = reached.get(batch.partition)!;
+      if (next > (deadLetteredBelow.get(batch.partition) ?? -1n)) {
+        deadLetteredBelow.set(batch.partition, next);
+        await saveMark(batch.partition, next);
       }
       metrics.users.set(dimension.size);
       checkCaughtUp();
@@ -246,7 +269,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     async stop() {
       guard.shutdown();
       await Promise.allSettled([enrichConsumer.disconnect(), usersConsumer.disconnect()]);
-      await producer.disconnect();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
     },
   };
 }

@@ -23,6 +23,7 @@ const row = {
     { name: 'signal_duration', type: 'int' },
     { name: 'signal_amplitude', type: 'double' },
     { name: 'event_timestamp', type: 'string' },
+    { name: 'saved_ts', type: 'string' },
   ],
 };
 const envelope = {
@@ -67,6 +68,7 @@ describe('Avro change events (Confluent wire format)', () => {
     signal_duration: 250,
     signal_amplitude: 0.731,
     event_timestamp: '2026-11-25T12:00:00.123456Z',
+    saved_ts: '2026-11-25T12:00:01.000001Z',
   };
 
   it('are decoded through the registry into the same change events as JSON', async () => {

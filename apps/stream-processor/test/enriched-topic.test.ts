@@ -17,6 +17,7 @@ const event = (over: Partial<TelemetryRow> = {}): TelemetryRow => ({
   signal_duration: 250,
   signal_amplitude: 0.5,
   event_timestamp: '2026-11-25T12:34:56.123456Z',
+  saved_ts: '2026-11-25T12:34:57.000001Z',
   ...over,
 });
 const change = (op: 'c' | 'u' | 'd', before: TelemetryRow | null, after: TelemetryRow | null, lsn: bigint): ChangeEvent<TelemetryRow> => ({

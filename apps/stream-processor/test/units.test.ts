@@ -13,6 +13,7 @@ const event = (over: Partial<TelemetryRow> = {}): TelemetryRow => ({
   signal_duration: 250,
   signal_amplitude: 0.5,
   event_timestamp: '2026-11-25T12:34:56.123456Z',
+  saved_ts: '2026-11-25T12:34:57.000001Z',
   ...over,
 });
 const change = <R>(op: 'r' | 'c' | 'u' | 'd', before: R | null, after: R | null, lsn = 100n): ChangeEvent<R> => ({
@@ -23,12 +24,28 @@ const change = <R>(op: 'r' | 'c' | 'u' | 'd', before: R | null, after: R | null,
   sourceTsMs: 1_795_000_000_000,
 });
 
+const user = (id: number) => ({
+  id,
+  user_uuid: '6f1c2e4a-8b3d-4e5f-9a0b-1c2d3e4f5a6b',
+  name: 'Olena',
+  email: `olena+${id}@example.com`,
+  registered_at: '2026-11-25T10:00:00.000001Z',
+});
+
 describe('Debezium decoding, decided by the bytes', () => {
   const users = createDecoder(UserRow);
 
   it('reads a JSON change event', async () => {
-    const c = await users.decode(Buffer.from(JSON.stringify({ op: 'c', before: null, after: { id: 1, age: 30, country: 'UA' }, source: { lsn: 123, ts_ms: 5 } })));
-    expect(c).toEqual({ op: 'c', before: null, after: { id: 1, age: 30, country: 'UA' }, lsn: 123n, sourceTsMs: 5 });
+    const after = { ...user(1), age: 30, country: 'UA' };
+    const c = await users.decode(Buffer.from(JSON.stringify({ op: 'c', before: null, after, source: { lsn: 123, ts_ms: 5 } })));
+    expect(c).toEqual({ op: 'c', before: null, after, lsn: 123n, sourceTsMs: 5 });
+  });
+
+  it('a user change without what ClickHouse also requires (uuid, name, e-mail, registered_at) is poison', async () => {
+    for (const missing of ['user_uuid', 'name', 'email', 'registered_at'] as const) {
+      const { [missing]: _, ...after } = user(1);
+      await expect(users.decode(Buffer.from(JSON.stringify({ op: 'c', before: null, after, source: { lsn: 1, ts_ms: 1 } }))), missing).rejects.toThrow(PoisonMessage);
+    }
   });
 
   it('a tombstone is nothing to do', async () => {
@@ -68,13 +85,13 @@ describe('user dimension', () => {
 
   it('keeps the latest state per id, forgets deletes and tombstones, ignores replayed older changes', () => {
     const d = new UsersDimension();
-    d.apply(change<UserRow>('r', null, { id: 1, age: 20, gender: 'f', country: 'UA' }, 10n));
-    d.apply(change<UserRow>('u', null, { id: 1, age: 40, gender: 'f', country: 'PL' }, 20n));
-    expect(d.apply(change<UserRow>('u', null, { id: 1, age: 20, gender: 'f', country: 'UA' }, 10n))).toBeUndefined();
+    d.apply(change<UserRow>('r', null, { ...user(1), age: 20, gender: 'f', country: 'UA' }, 10n));
+    d.apply(change<UserRow>('u', null, { ...user(1), age: 40, gender: 'f', country: 'PL' }, 20n));
+    expect(d.apply(change<UserRow>('u', null, { ...user(1), age: 20, gender: 'f', country: 'UA' }, 10n))).toBeUndefined();
     expect(d.get(1)).toEqual({ country: 'PL', gender: 'f', age_band: '30-44' });
-    d.apply(change<UserRow>('d', { id: 1 }, null, 30n));
+    d.apply(change<UserRow>('d', user(1), null, 30n));
     expect(d.get(1)).toBeUndefined();
-    d.apply(change<UserRow>('c', null, { id: 2 }, 40n));
+    d.apply(change<UserRow>('c', null, user(2), 40n));
     d.forget(2);
     expect(d.size).toBe(0);
   });
