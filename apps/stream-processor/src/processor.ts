@@ -138,6 +138,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
+      let deadLettered = false;
       for (const message of batch.messages) {
         try {
           const change = await userDecoder.decode(message.value);
@@ -155,13 +156,15 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
             metrics.processed.inc({ topic: batch.topic, result: 'dlq_earlier' });
           } else {
             await deadLetter(err, batch.topic, batch.partition, message);
+            deadLettered = true;
           }
         }
         resolveOffset(message.offset);
         reached.set(batch.partition, BigInt(message.offset) + 1n);
       }
+      // Only a batch that dead-lettered something moves the mark (an admin round trip).
       const next = reached.get(batch.partition)!;
-      if (next > (deadLetteredBelow.get(batch.partition) ?? -1n)) {
+      if (deadLettered && next > (deadLetteredBelow.get(batch.partition) ?? -1n)) {
         deadLetteredBelow.set(batch.partition, next);
         await saveMark(batch.partition, next);
       }
