@@ -65,18 +65,18 @@ describe('docker-compose.yaml', () => {
     expect(services.connect!.depends_on?.kafka?.condition).toBe('service_healthy');
   });
 
-  it('kafka-init creates the topics of the native stack with the same cleanup policies', () => {
+  it('kafka-init creates the topics of the native stack with the same configs', () => {
     const { services } = rendered();
     const script = JSON.stringify(services['kafka-init']!.command);
-    const created = [...script.matchAll(/create ([\w.-]+) (\d+)( --config cleanup.policy=(\w+))?/g)].map((m) => ({
+    const created = [...script.matchAll(/create ([\w.-]+) (\d+)((?: --config [\w.]+=\w+)*)/g)].map((m) => ({
       topic: m[1],
       partitions: Number(m[2]),
-      cleanup: m[4] ?? 'delete',
+      configs: [...m[3]!.matchAll(/--config ([\w.]+=\w+)/g)].map((c) => c[1]).sort(),
     }));
     const expected = PIPELINE_TOPICS.map((t) => ({
       topic: t.topic,
       partitions: t.numPartitions,
-      cleanup: t.configEntries?.find((e) => e.name === 'cleanup.policy')?.value ?? 'delete',
+      configs: (t.configEntries ?? []).map((e) => `${e.name}=${e.value}`).sort(),
     }));
     const byName = (a: { topic?: string }, b: { topic?: string }) => (a.topic! < b.topic! ? -1 : 1);
     expect(created.sort(byName)).toEqual(expected.sort(byName));

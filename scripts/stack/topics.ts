@@ -12,7 +12,14 @@ export const PIPELINE_TOPICS: ITopicConfig[] = [
   // Compacted: the topic keeps the latest event of every user id, and a deleted user's
   // tombstone (tombstones.on.delete, connectors/crm-connector.json) finally removes it,
   // so the user dimension can always be rebuilt from Kafka alone.
-  { topic: 'crm.public.users', numPartitions: 3, replicationFactor: 1, configEntries: compacted },
+  // Segments roll hourly: compaction never touches the active segment, and with the
+  // default (7 days, 1 GB) every change of the week would be replayed on each start.
+  {
+    topic: 'crm.public.users',
+    numPartitions: 3,
+    replicationFactor: 1,
+    configEntries: [...compacted, { name: 'segment.ms', value: '3600000' }],
+  },
   // Telemetry events are facts with a retention period; the connector emits no
   // tombstones for them.
   { topic: 'telemetry.public.telemetry_events', numPartitions: 3, replicationFactor: 1 },
