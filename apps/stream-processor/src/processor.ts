@@ -80,12 +80,29 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     }
   }
 
-  /** A poison message goes to the DLQ and processing goes on; anything else is rethrown. */
-  async function deadLetter(err: unknown, topic: string, partition: number, message: KafkaMessage): Promise<void> {
-    if (!(err instanceof PoisonMessage)) throw err;
-    await sendToDlq(producer, topic, partition, message, err);
-    metrics.processed.inc({ topic, result: 'dlq' });
-    log.warn({ topic, partition, offset: message.offset, err: err.message }, 'poison message → DLQ');
+  /**
+   * The poison messages of one batch: collected while it is processed (anything that
+   * is not poison is rethrown) and sent to the DLQ in one request before the batch's
+   * offsets move; processing goes on.
+   */
+  function deadLetters(topic: string, partition: number) {
+    const poisoned: { message: KafkaMessage; error: PoisonMessage }[] = [];
+    return {
+      add(err: unknown, message: KafkaMessage): void {
+        if (!(err instanceof PoisonMessage)) throw err;
+        poisoned.push({ message, error: err });
+      },
+      get size() {
+        return poisoned.length;
+      },
+      async flush(): Promise<void> {
+        if (poisoned.length === 0) return;
+        await sendToDlq(producer, topic, partition, poisoned);
+        metrics.processed.inc({ topic, result: 'dlq' }, poisoned.length);
+        for (const { message, error } of poisoned) log.warn({ topic, partition, offset: message.offset, err: error.message }, 'poison message → DLQ');
+        poisoned.length = 0;
+      },
+    };
   }
 
   async function reenrich(userId: number, heartbeat?: () => Promise<void>): Promise<void> {
@@ -138,7 +155,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
-      let deadLettered = false;
+      const dlq = deadLetters(batch.topic, batch.partition);
       for (const message of batch.messages) {
         try {
           const change = await userDecoder.decode(message.value);
@@ -155,14 +172,15 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
           if (err instanceof PoisonMessage && BigInt(message.offset) < (deadLetteredBelow.get(batch.partition) ?? -1n)) {
             metrics.processed.inc({ topic: batch.topic, result: 'dlq_earlier' });
           } else {
-            await deadLetter(err, batch.topic, batch.partition, message);
-            deadLettered = true;
+            dlq.add(err, message);
           }
         }
         resolveOffset(message.offset);
         reached.set(batch.partition, BigInt(message.offset) + 1n);
       }
       // Only a batch that dead-lettered something moves the mark (an admin round trip).
+      const deadLettered = dlq.size > 0;
+      await dlq.flush();
       const next = reached.get(batch.partition)!;
       if (deadLettered && next > (deadLetteredBelow.get(batch.partition) ?? -1n)) {
         deadLetteredBelow.set(batch.partition, next);
@@ -219,6 +237,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     const touched = emptyTouched();
     const enriched = emptyEnriched();
     let newestCommit = 0;
+    const dlq = deadLetters(batch.topic, batch.partition);
     for (const message of messages) {
       try {
         const change = await eventDecoder.decode(message.value);
@@ -230,9 +249,10 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         newestCommit = Math.max(newestCommit, change.sourceTsMs);
         metrics.processed.inc({ topic: batch.topic, result: 'processed' });
       } catch (err) {
-        await deadLetter(err, batch.topic, batch.partition, message);
+        dlq.add(err, message);
       }
     }
+    await dlq.flush();
     await guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat);
     await guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat);
     await publish(enriched.changes);
