@@ -2,31 +2,11 @@ import type { Message, Producer, ProducerRecord } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createSchemaRegistry } from '@cdc/kafka';
-import type { ChangeEvent, TelemetryRow } from '../src/debezium.js';
 import { emptyEnriched, emptyTouched, enrichChange } from '../src/enrich.js';
 import { createEnrichedTopic, toEpochMicros, toRecord } from '../src/enriched-topic.js';
+import { change, event } from './fixtures.js';
 import { startStandInRegistry, type StandInRegistry } from './stand-in-registry.js';
 
-const event = (over: Partial<TelemetryRow> = {}): TelemetryRow => ({
-  id: 7,
-  event_uuid: '0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60',
-  user_id: 42,
-  prosthesis_type: 'bionic_arm',
-  muscle_group: 'biceps',
-  signal_frequency: 1000,
-  signal_duration: 250,
-  signal_amplitude: 0.5,
-  event_timestamp: '2026-11-25T12:34:56.123456Z',
-  saved_ts: '2026-11-25T12:34:57.000001Z',
-  ...over,
-});
-const change = (op: 'c' | 'u' | 'd', before: TelemetryRow | null, after: TelemetryRow | null, lsn: bigint): ChangeEvent<TelemetryRow> => ({
-  op,
-  before,
-  after,
-  lsn,
-  sourceTsMs: 1_795_000_000_000,
-});
 const dims = { country: 'UA', gender: 'female', age_band: '25-34' };
 
 describe('records of the output topic', () => {
