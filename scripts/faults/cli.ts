@@ -46,7 +46,9 @@ const num = (name: string, v: string) => {
 loadDotEnv();
 const env = loadEndpoints();
 const config = loadStackConfig();
-const db = { crm: new pg.Pool({ connectionString: env.CRM_DATABASE_URL, max: 2 }), telemetry: new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 2 }) };
+// Idle clients die with the PostgreSQL the suite kills; the pools replace them.
+const pool = (connectionString: string) => new pg.Pool({ connectionString, max: 2 }).on('error', () => {});
+const db = { crm: pool(env.CRM_DATABASE_URL), telemetry: pool(env.TELEMETRY_DATABASE_URL) };
 const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, request_timeout: 120_000 });
 const admin = new Kafka({ clientId: 'faults', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
 const log = (line: string) => console.error(`[faults] ${line}`);

@@ -14,10 +14,11 @@ export function clickhouse(): ClickHouseClient {
 }
 
 export function pools(): { crm: pg.Pool; telemetry: pg.Pool } {
-  return {
-    crm: new pg.Pool({ connectionString: env.CRM_DATABASE_URL, max: 4 }),
-    telemetry: new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 4 }),
-  };
+  const pool = (connectionString: string) =>
+    // An idle client whose server was killed (the fault suite does that) emits 'error'
+    // on the pool; unhandled it would end the test process. The pool replaces it.
+    new pg.Pool({ connectionString, max: 4 }).on('error', () => {});
+  return { crm: pool(env.CRM_DATABASE_URL), telemetry: pool(env.TELEMETRY_DATABASE_URL) };
 }
 
 export function connector(name: 'crm-connector' | 'telemetry-connector'): ConnectorDefinition {
