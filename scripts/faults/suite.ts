@@ -73,6 +73,17 @@ export async function killTree(pid: number): Promise<void> {
       // already gone
     }
   }
+  // Until every one is gone (reaped): PostgreSQL refuses to start while the pid in its
+  // postmaster.pid still exists, and a restart right after the kill would race that.
+  const alive = (p: number) => {
+    try {
+      process.kill(p, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await poll(Date.now() + 15_000, async () => (all.some(alive) ? undefined : true));
 }
 
 async function poll<T>(deadline: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
