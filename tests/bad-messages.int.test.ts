@@ -599,19 +599,19 @@ const STALLS: Stall[] = [
   telemetryStall('a user_id beyond Int32 is dead-lettered, not a stalled Avro output (nor wrapped to -1294967296 in ClickHouse)', false, (u) =>
     stallEvent(-(ID_BASE + 900_004), u, { user_id: 3_000_000_000 }),
   ),
-  // Still open: z.number() lets a fraction through (debezium.ts Source.ts_ms); the Avro output's source_ts is a long.
-  telemetryStall('KNOWN BUG: a fractional source.ts_ms stalls the Avro output (enriched-topic.ts source_ts)', true, (u) =>
+  // Fixed: Source.ts_ms must be an integer (debezium.ts); the Avro output's source_ts is a long.
+  telemetryStall('a fractional source.ts_ms is dead-lettered, not a stalled Avro output', false, (u) =>
     stallEvent(-(ID_BASE + 900_007), u, {}, { ts_ms: Date.now() + 0.5 }),
   ),
-  // The broker takes a value of 1,048,500 bytes (max.message.bytes 1 MiB); its DLQ copy with the dlq.* headers is too large.
-  telemetryStall('KNOWN BUG: a poison message close to the broker\'s size limit cannot be dead-lettered (dlq.ts: the copy plus headers is too large)', true, () =>
+  // The broker takes a value of 1,048,500 bytes (max.message.bytes 1 MiB); its DLQ copy is cut to 512 KiB (dlq.ts).
+  telemetryStall('a poison message close to the broker\'s size limit is dead-lettered (its copy cut, the cut recorded)', false, () =>
     Buffer.alloc(1_048_500, 'x'),
   ),
   {
     // Since 41a80bb a fetched batch's poison messages go to the DLQ in one produce request: two ~600 KB
     // poison messages (each far below the broker's limit) make it ~1.2 MB, which the broker refuses.
-    name: 'KNOWN BUG: two ~600 KB poison messages fetched in one batch cannot be dead-lettered (dlq.ts: one request for the batch, above 1 MiB)',
-    known: true,
+    name: 'two ~600 KB poison messages fetched in one batch are dead-lettered (dlq.ts: requests under 1 MiB)',
+    known: false,
     async sendBeforeStart(c) {
       for (const n of [0, 1]) await producer.send({ topic: c.events, acks: -1, messages: [{ key: `{"id":${ID_BASE + 20 + n}}`, value: Buffer.alloc(600_000, 'y') }] });
     },
@@ -627,8 +627,10 @@ const STALLS: Stall[] = [
   {
     // Valid events, each below the broker's limit; enriched-topic.ts publishes a batch's records in one produce
     // request, which the broker refuses as a whole (MESSAGE_TOO_LARGE): the consumer crashes on it, again and again.
-    name: 'KNOWN BUG: two ~600 KB events fetched in one batch stall the Avro output (enriched-topic.ts: one produce request above the broker\'s 1 MiB)',
-    known: true,
+    // Labels are capped at the PostgreSQL column size now, so these are poison; the Avro output
+    // is also sliced by bytes (enriched-topic.ts).
+    name: 'two ~600 KB events fetched in one batch do not stall the Avro output',
+    known: false,
     async sendBeforeStart(c) {
       // Both records must land in one partition of the output topic (keyed by event_uuid), i.e. in one record batch.
       const out = STREAM_PROCESSOR_ENV.STREAM_PROCESSOR_OUTPUT_TOPIC;
@@ -658,8 +660,8 @@ const STALLS: Stall[] = [
   {
     // processor.ts parses the key of a tombstone as JSON outside of any PoisonMessage handling; at the
     // next start the dimension never catches up, so the processor never becomes ready.
-    name: 'KNOWN BUG: a tombstone with a non-JSON key on the users topic stalls the user dimension (processor.ts JSON.parse of message.key)',
-    known: true,
+    name: 'a tombstone with a non-JSON key on the users topic is dead-lettered, not a stalled user dimension',
+    known: false,
     async send(c) {
       await producer.send({ topic: c.users, acks: -1, messages: [{ key: 'not json', value: null }] });
       const user = { id: STALL_USER, user_uuid: randomUUID(), name: 'stall', email: 'stall@bad-messages.invalid', age: 40, gender: 'female', country: 'UA', registered_at: '2026-11-21T10:17:42.123456Z' };

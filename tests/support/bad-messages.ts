@@ -396,13 +396,8 @@ function mutations(t: TopicKind): Mutation[] {
     { name: 'lsn negative', set: (_id, lsn) => ['source.lsn', -lsn], ch: chNo('source.lsn'), proc: 'dlq' },
     { name: 'lsn as text', set: () => ['source.lsn', 'abc'], ch: chNo('source.lsn'), proc: 'dlq' },
     { name: 'lsn float', set: (_id, lsn) => ['source.lsn', lsn + 0.5], ch: {}, proc: 'dlq', finding: SILENT_COERCION },
-    {
-      name: 'lsn 0',
-      set: () => ['source.lsn', 0],
-      ch: chNo('source.lsn'),
-      proc: 'accepted',
-      finding: 'source.lsn = 0 is refused by ClickHouse but accepted by the processor (its schema allows any non-negative LSN)',
-    },
+    // Both refuse it (the processor since its Source schema requires a positive LSN).
+    { name: 'lsn 0', set: () => ['source.lsn', 0], ch: chNo('source.lsn'), proc: 'dlq' },
     { name: 'ts_ms as numeric string', set: (_i, _l, _u, now) => ['source.ts_ms', String(now)], ch: {}, proc: 'dlq', finding: SILENT_COERCION },
     { name: 'ts_ms null', set: () => ['source.ts_ms', null], ch: chNo('source.ts_ms'), proc: 'dlq' },
     { name: 'op as number', set: () => ['op', 1], ch: CH_OP, proc: 'dlq' },
@@ -418,13 +413,8 @@ function mutations(t: TopicKind): Mutation[] {
   if (t === 'users') {
     return [
       ...common,
-      {
-        name: 'id beyond Int32',
-        set: (id) => ['after.id', id - 3_000_000_000],
-        ch: chNo('after.id'),
-        proc: 'accepted',
-        finding: 'users: an id beyond Int32 is refused by ClickHouse but applied to the processor\'s user dimension (z.number().int())',
-      },
+      // Both refuse it (the processor's user id is an Int32, as the column).
+      { name: 'id beyond Int32', set: (id) => ['after.id', id - 3_000_000_000], ch: chNo('after.id'), proc: 'dlq' },
       { name: 'user_uuid as number', set: () => ['after.user_uuid', 12345], ch: chNoValid('after.user_uuid'), proc: 'dlq' },
       { name: 'user_uuid garbage', set: () => ['after.user_uuid', 'not-a-uuid'], ch: chNoValid('after.user_uuid'), proc: 'dlq' },
       { name: 'name as number', set: () => ['after.name', 4711], ch: {}, proc: 'dlq', finding: 'users: a name / email that is a number, boolean or object is stored by ClickHouse as its JSON text (the processor dead-letters it)' },
@@ -436,8 +426,8 @@ function mutations(t: TopicKind): Mutation[] {
         name: 'age beyond Int16',
         set: () => ['after.age', 40000],
         ch: {},
-        proc: 'accepted',
-        finding: 'users: age 40000 is stored by ClickHouse as NULL, while the processor files the user under age band 75+: both accept, and they disagree',
+        proc: 'dlq',
+        finding: 'users: age 40000 is stored by ClickHouse as NULL (age is Nullable and unchecked); the processor dead-letters it (age 0–150)',
       },
       { name: 'age float', set: () => ['after.age', 33.9], ch: {}, proc: 'dlq', finding: SILENT_COERCION },
       {
@@ -449,7 +439,7 @@ function mutations(t: TopicKind): Mutation[] {
           'parseDateTime64BestEffortOrNull turns nonsense into dates ("1" → Jan 1 of this year, "7" → the 7th of this month, "12:00" → today-ish, hour 25 → next day, a 13-digit number → epoch ms): ClickHouse stores it as a real timestamp, the processor dead-letters it',
       },
       { name: 'registered_at garbage', set: () => ['after.registered_at', 'yesterday-ish'], ch: chNoValid('after.registered_at'), proc: 'dlq' },
-      { name: 'ts_ms float', set: (_i, _l, _u, now) => ['source.ts_ms', now + 0.25], ch: {}, proc: 'accepted', finding: SILENT_COERCION },
+      { name: 'ts_ms float', set: (_i, _l, _u, now) => ['source.ts_ms', now + 0.25], ch: {}, proc: 'dlq', finding: SILENT_COERCION },
       {
         name: 'after as positional array',
         set: (id, _lsn, uuid) => ['after', [id, uuid, 'positional', `positional${id}@bad-messages.invalid`, 30, null, 'UA', null, null, '2026-11-21T10:17:42.123456Z']],
@@ -564,8 +554,8 @@ const huge = (t: TopicKind): fc.Arbitrary<Recipe>[] => {
           key: keyOf(row.id),
           value: json(setPath(event, 'after.name', 'n'.repeat(n))),
           ch: { kind: 'stored', rows: [row] },
-          proc: { kind: 'accepted' },
-          finding: 'users: a ~1 MB name (PostgreSQL allows 200 characters) is stored by ClickHouse and accepted by the processor: nothing checks sizes',
+          proc: dlq(P_SHAPE),
+          finding: 'users: a ~1 MB name (PostgreSQL allows 200 characters) is stored by ClickHouse: nothing checks sizes there (the processor dead-letters it)',
         };
       }),
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '@cdc/schemas';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 
 /**
@@ -27,7 +28,11 @@ export class PoisonMessage extends Error {
   }
 }
 
-const Source = z.object({ lsn: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]), ts_ms: z.number() }).loose();
+// LSN 0 and fractional times are refused, as ClickHouse's path refuses them (and a
+// fractional ts_ms could not be an Avro timestamp-millis downstream).
+const Source = z
+  .object({ lsn: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/)]), ts_ms: z.number().int().nonnegative() })
+  .loose();
 
 function envelope<Row extends z.ZodType>(row: Row) {
   return z
@@ -41,6 +46,19 @@ function envelope<Row extends z.ZodType>(row: Row) {
     .refine((e) => (e.op === 'd' ? e.before != null : e.after != null), {
       message: 'a delete needs `before`, any other change `after`',
     });
+}
+
+/** The user id of a tombstone's key (`{"id":42}`); anything else is poison. */
+export function tombstoneUserId(key: Buffer | null): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(key?.toString('utf8') ?? '');
+  } catch {
+    throw new PoisonMessage('a tombstone whose key is not JSON');
+  }
+  const id = (parsed as { id?: unknown } | null)?.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new PoisonMessage('a tombstone whose key has no integer id');
+  return id;
 }
 
 export function isConfluentWireFormat(value: Buffer): boolean {
@@ -110,34 +128,36 @@ const utcTimestamp = z.string().refine(isUtcTimestamp, { message: 'not a UTC tim
 
 // Row images. Timestamps are Debezium's ZonedTimestamp strings (ISO 8601, UTC, up to
 // microseconds); with Avro they arrive as the same strings.
-// Required fields match what ClickHouse's Kafka-engine path requires
-// (clickhouse/0004, 0005), so the two consumers agree on what is poison.
-export const UserRow = z
-  .object({
-    id: z.number().int(),
-    user_uuid: z.uuid(),
-    name: z.string(),
-    email: z.string(),
-    registered_at: utcTimestamp,
-    age: z.number().int().nullable().optional(),
-    gender: z.string().nullable().optional(),
-    country: z.string().nullable().optional(),
-  })
-  .loose();
-export type UserRow = z.infer<typeof UserRow>;
-
 // The column types of the analytics tables (Int32, Int64): a value outside would make
 // ClickHouse refuse the whole insert, and the batch would stall instead of one
 // message going to the dead letters.
 const int32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
+
+// Required fields match what ClickHouse's Kafka-engine path requires
+// (clickhouse/0004, 0005), so the two consumers agree on what is poison.
+export const UserRow = z
+  .object({
+    id: int32,
+    user_uuid: z.uuid(),
+    // The PostgreSQL column sizes: a change beyond them did not come from that table.
+    name: z.string().max(LIMITS.nameLength),
+    email: z.string().max(LIMITS.emailLength),
+    registered_at: utcTimestamp,
+    age: z.number().int().min(0).max(LIMITS.maxAge).nullable().optional(),
+    gender: z.string().max(LIMITS.genderLength).nullable().optional(),
+    country: z.string().max(LIMITS.countryLength).nullable().optional(),
+  })
+  .loose();
+export type UserRow = z.infer<typeof UserRow>;
+
 
 export const TelemetryRow = z
   .object({
     id: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
     event_uuid: z.uuid(),
     user_id: int32,
-    prosthesis_type: z.string(),
-    muscle_group: z.string(),
+    prosthesis_type: z.string().max(LIMITS.labelLength),
+    muscle_group: z.string().max(LIMITS.labelLength),
     signal_frequency: int32,
     signal_duration: int32,
     signal_amplitude: z.number(),

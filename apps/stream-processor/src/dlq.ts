@@ -12,24 +12,52 @@ export async function sendToDlq(
   partition: number,
   poisoned: readonly { message: KafkaMessage; error: Error }[],
 ): Promise<void> {
-  if (poisoned.length === 0) return;
-  // One request for a batch's poison messages: a flood of them must not cost a
-  // round trip each.
-  await producer.send({
-    topic: `${topic}.dlq`,
-    acks: -1,
-    messages: poisoned.map(({ message, error }) => ({
-      key: message.key,
-      value: message.value,
-      headers: {
-        ...message.headers,
-        'dlq.error': error.message.slice(0, 2000),
-        'dlq.source.topic': topic,
-        'dlq.source.partition': String(partition),
-        'dlq.source.offset': message.offset,
-        'dlq.source.timestamp': message.timestamp,
-        'dlq.failed.at': new Date().toISOString(),
-      },
-    })),
-  });
+  // Few requests for a flood of poison messages, but each well under the broker's
+  // 1 MiB limit; a value too large to be copied with its headers is cut (the original
+  // stays in the source topic at the offset the headers name).
+  for (const slice of bySize(poisoned, ({ message }) => Math.min(message.value?.length ?? 0, MAX_VALUE_BYTES) + 1024)) {
+    await producer.send({
+      topic: `${topic}.dlq`,
+      acks: -1,
+      messages: slice.map(({ message, error }) => {
+        const cut = (message.value?.length ?? 0) > MAX_VALUE_BYTES;
+        return {
+          key: message.key,
+          value: cut ? message.value!.subarray(0, MAX_VALUE_BYTES) : message.value,
+          headers: {
+            ...message.headers,
+            'dlq.error': error.message.slice(0, 2000),
+            'dlq.source.topic': topic,
+            'dlq.source.partition': String(partition),
+            'dlq.source.offset': message.offset,
+            'dlq.source.timestamp': message.timestamp,
+            'dlq.failed.at': new Date().toISOString(),
+            ...(cut ? { 'dlq.value.truncated.from': String(message.value!.length) } : {}),
+          },
+        };
+      }),
+    });
+  }
+}
+
+const MAX_VALUE_BYTES = 512 * 1024;
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Consecutive slices whose sizes add up to at most MAX_REQUEST_BYTES (one item at least). */
+export function bySize<T>(items: readonly T[], size: (item: T) => number): T[][] {
+  const slices: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && bytes + n > MAX_REQUEST_BYTES) {
+      slices.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += n;
+  }
+  if (current.length > 0) slices.push(current);
+  return slices;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
 import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { UTC_TIMESTAMP } from './debezium.js';
+import { bySize } from './dlq.js';
 import type { EnrichedRow } from './enrich.js';
 
 /** The record schema of the output topic; the file is the contract for its readers. */
@@ -99,7 +100,8 @@ export async function createEnrichedTopic(producer: Producer, registry: SchemaRe
         const messages = await Promise.all(
           rows.slice(i, i + PUBLISH_SLICE).map(async (row) => ({ key: row.event_uuid, value: await registry.encode(id, toRecord(row)) })),
         );
-        await producer.send({ topic, acks: -1, messages });
+        // …and each request under the broker's 1 MiB limit (labels can be long).
+        for (const slice of bySize(messages, (m) => m.value.length + m.key.length + 64)) await producer.send({ topic, acks: -1, messages: slice });
       }
     },
   };

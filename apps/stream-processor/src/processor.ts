@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { Logger } from 'pino';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { AnalyticsSink } from './clickhouse-sink.js';
-import { createDecoder, PoisonMessage, TelemetryRow, UserRow } from './debezium.js';
+import { createDecoder, PoisonMessage, TelemetryRow, tombstoneUserId, UserRow } from './debezium.js';
 import { sendToDlq } from './dlq.js';
 import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
@@ -160,8 +160,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         try {
           const change = await userDecoder.decode(message.value);
           if (change === null) {
-            const id = (JSON.parse(message.key?.toString() ?? 'null') as { id?: number } | null)?.id;
-            if (typeof id === 'number') dimension.forget(id);
+            dimension.forget(tombstoneUserId(message.key));
             metrics.processed.inc({ topic: batch.topic, result: 'tombstone' });
           } else {
             const changed = dimension.apply(change);

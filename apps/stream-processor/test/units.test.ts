@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDecoder, PoisonMessage, TelemetryRow, UserRow, type ChangeEvent } from '../src/debezium.js';
+import { createDecoder, PoisonMessage, TelemetryRow, tombstoneUserId, UserRow, type ChangeEvent } from '../src/debezium.js';
+import { bySize } from '../src/dlq.js';
 import { change, event, user } from './fixtures.js';
 import { emptyEnriched, emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
 import { ageBand, UsersDimension } from '../src/users-dimension.js';
@@ -68,6 +69,31 @@ describe('user dimension', () => {
     d.apply(change<UserRow>('c', null, user(2), 40n));
     d.forget(2);
     expect(d.size).toBe(0);
+  });
+});
+
+describe('what must never stall a partition', () => {
+  it('a tombstone key without an integer id is poison', () => {
+    expect(tombstoneUserId(Buffer.from('{"id":42}'))).toBe(42);
+    expect(() => tombstoneUserId(Buffer.from('not json'))).toThrow(PoisonMessage);
+    expect(() => tombstoneUserId(Buffer.from('{"id":"42"}'))).toThrow(PoisonMessage);
+    expect(() => tombstoneUserId(null)).toThrow(PoisonMessage);
+  });
+
+  it('requests are sliced under the broker limit, one oversize item alone', () => {
+    const kb = (n: number) => n * 1024;
+    expect(bySize([kb(300), kb(300), kb(100), kb(900), kb(10)], (n) => n)).toEqual([[kb(300)], [kb(300), kb(100)], [kb(900)], [kb(10)]]);
+    expect(bySize([], (n: number) => n)).toEqual([]);
+  });
+
+  it('fractional commit times, LSN 0 and labels longer than the column are poison', async () => {
+    const events = createDecoder(TelemetryRow);
+    const msg = (after: Partial<TelemetryRow>, source: Record<string, unknown> = {}) =>
+      Buffer.from(JSON.stringify({ op: 'c', before: null, after: event(after), source: { lsn: 5, ts_ms: 5, ...source } }));
+    await expect(events.decode(msg({}, { ts_ms: 5.5 }))).rejects.toThrow(PoisonMessage);
+    await expect(events.decode(msg({}, { lsn: 0 }))).rejects.toThrow(PoisonMessage);
+    await expect(events.decode(msg({ muscle_group: 'x'.repeat(101) }))).rejects.toThrow(PoisonMessage);
+    expect(await events.decode(msg({ muscle_group: 'x'.repeat(100) }))).not.toBeNull();
   });
 });
 
