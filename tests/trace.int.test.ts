@@ -4,10 +4,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/apps.js';
-import { clickhouse, pools } from './support/cdc.js';
+import { clickhouse, env, pools, until } from './support/cdc.js';
 
 /**
- * One event followed end to end: posted through the Telemetry API with a request id,
+ * One event followed end to end (hops may take a minute when the stack was just
+ * restarted: chDB's Kafka consumers wait out their old members' session first): posted through the Telemetry API with a request id,
  * `npm run trace` a moment later shows every hop (API → PostgreSQL commit → Kafka →
  * ClickHouse → analytics) in order, and the request id is stored at each stage.
  */
@@ -19,7 +20,10 @@ let api: RunningApp;
 
 beforeAll(async () => {
   api = await startApp('telemetry-api');
-});
+  // The stack's processor writes the last hop; after a restart of the stack (another
+  // test file may have done one) it first rebuilds its user dimension.
+  await until('the stack\'s stream processor to be ready', async () => (await fetch(`http://127.0.0.1:${env.STREAM_PROCESSOR_PORT}/ready`).catch(() => undefined))?.ok || undefined, 180_000, 1_000);
+}, 240_000);
 
 afterAll(async () => {
   await api?.stop();
@@ -54,9 +58,11 @@ describe('npm run trace', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-request-id')).toBe(requestId);
 
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/trace/cli.ts', uuid, '--json', '--wait-s', '60'], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/trace/cli.ts', uuid, '--json', '--wait-s', '120'], {
       cwd: ROOT,
-      timeout: 120_000,
+      timeout: 180_000,
+    }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`npm run trace failed: ${err.message}\nstdout: ${err.stdout}\nstderr: ${err.stderr}`);
     });
     const trace = JSON.parse(stdout) as JsonTrace;
     expect(trace).toMatchObject({ event_uuid: uuid, request_id: requestId, missing: [] });
