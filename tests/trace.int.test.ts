@@ -4,6 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from './support/apps.js';
+import { loadStackConfig } from '../scripts/stack/config.js';
+import { up } from '../scripts/stack/stack.js';
 import { clickhouse, env, pools, until } from './support/cdc.js';
 
 /**
@@ -20,8 +22,10 @@ let api: RunningApp;
 
 beforeAll(async () => {
   api = await startApp('telemetry-api');
-  // The stack's processor writes the last hop; after a restart of the stack (another
-  // test file may have done one) it first rebuilds its user dimension.
+  // The stack's processor writes the last hop. The test setup starts only the
+  // infrastructure, so the apps tier is brought up here (a no-op when it runs); after
+  // a restart the processor first rebuilds its user dimension.
+  await up(loadStackConfig(), ['apps']);
   await until('the stack\'s stream processor to be ready', async () => (await fetch(`http://127.0.0.1:${env.STREAM_PROCESSOR_PORT}/ready`).catch(() => undefined))?.ok || undefined, 180_000, 1_000);
 }, 240_000);
 
