@@ -60,7 +60,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clic
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
-import { checkStop, fmt, now, percentile, say, secs, sleep, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
+import { checkStop, fmt, now, percentile, runBench, say, secs, sleep, stopOnInterrupt, until } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 950_000_000;
@@ -746,21 +746,7 @@ async function cleanUp(): Promise<void> {
   if (mine.length > 0) throw new Error(`left behind in PostgreSQL: ${mine.join(', ')}`);
 }
 
-let failed = false;
-try {
-  await main();
-} catch (err) {
-  failed = true;
-  console.error(err instanceof Stopped ? 'stopped.' : err);
-} finally {
-  startCleaning();
-  try {
-    await cleanUp();
-  } catch (err) {
-    failed = true;
-    console.error('cleanup failed:', err);
-  }
+await runBench(main, [{ name: 'cleanup', run: cleanUp }], async () => {
   await pool.end();
   await ch.close();
-}
-process.exitCode = failed ? 1 : 0;
+});

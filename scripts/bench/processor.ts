@@ -70,7 +70,7 @@ import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
 import { loadStackConfig } from '../stack/config.js';
 import { components, pauseComponent, STREAM_PROCESSOR_ENV, STREAM_PROCESSOR_HEAP } from '../stack/stack.js';
-import { checkStop, fmt, now, percentile, say, secs, startCleaning, Stopped, stopOnInterrupt, until } from './support.js';
+import { checkStop, fmt, now, percentile, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 import { freePort } from '../lib/net.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -603,29 +603,18 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-let failed = false;
-try {
-  await main();
-} catch (err) {
-  failed = true;
-  console.error(err instanceof Stopped ? 'stopped.' : err);
-} finally {
-  startCleaning();
-  try {
-    await cleanUp();
-  } catch (err) {
-    failed = true;
-    console.error('cleanup failed:', err);
-  }
-  if (resumeStackProcessor) {
-    try {
-      say("restoring the stack's stream-processor …");
-      await resumeStackProcessor();
-    } catch (err) {
-      failed = true;
-      console.error("restoring the stack's stream-processor failed (run npm run stack:up):", err);
-    }
-  }
-  await Promise.allSettled([pool.end(), ch.close(), admin.disconnect()]);
-}
-process.exitCode = failed ? 1 : 0;
+await runBench(
+  main,
+  [
+    { name: 'cleanup', run: cleanUp },
+    {
+      name: "restoring the stack's stream-processor (run npm run stack:up)",
+      run: async () => {
+        if (!resumeStackProcessor) return;
+        say("restoring the stack's stream-processor …");
+        await resumeStackProcessor();
+      },
+    },
+  ],
+  () => Promise.allSettled([pool.end(), ch.close(), admin.disconnect()]),
+);

@@ -31,6 +31,37 @@ export function checkStop(): void {
   if (interrupts > 0 && !cleaning) throw new Stopped('interrupted');
 }
 
+/**
+ * Runs a benchmark's `main`, then its clean-up steps in order — after a failure and
+ * after Ctrl-C too (which no longer interrupts them) — then closes its clients. Exit
+ * code 1 if anything failed; each failure is printed with its step's name.
+ */
+export async function runBench(
+  main: () => Promise<void>,
+  steps: { name: string; run: () => Promise<void> }[],
+  close: () => Promise<unknown>,
+): Promise<void> {
+  let failed = false;
+  try {
+    await main();
+  } catch (err) {
+    failed = true;
+    console.error(err instanceof Stopped ? 'stopped.' : err);
+  } finally {
+    startCleaning();
+    for (const step of steps) {
+      try {
+        await step.run();
+      } catch (err) {
+        failed = true;
+        console.error(`${step.name} failed:`, err);
+      }
+    }
+    await close();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
 export async function sleep(ms: number): Promise<void> {
   checkStop();
   await new Promise((r) => setTimeout(r, ms));
