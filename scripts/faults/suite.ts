@@ -157,7 +157,8 @@ export async function runFault(target: Target, ctx: FaultContext): Promise<Fault
     return analyticsEqual(analytics) ? true : undefined;
   });
   const recoveredMs = Date.now() - killedAt;
-  const slots = (await poll(Date.now() + 30_000, async () => ((await inactiveSlots(ctx)).length === 0 ? [] : undefined))) ?? (await inactiveSlots(ctx));
+  let slots: string[] = [];
+  await poll(Date.now() + 30_000, async () => ((slots = await inactiveSlots(ctx)).length === 0 ? true : undefined));
 
   const lost = (await missingFromPostgres(ctx, report)) + users.missing.length + telemetry.missing.length + analytics.enriched.missing;
   const duplicated = users.extra.length + telemetry.extra.length + analytics.enriched.extra;

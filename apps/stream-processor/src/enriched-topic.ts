@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
 import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { UTC_TIMESTAMP } from './debezium.js';
-import { bySize } from './dlq.js';
+import { bySize } from './request-size.js';
 import type { EnrichedRow } from './enrich.js';
 
 /** The record schema of the output topic; the file is the contract for its readers. */

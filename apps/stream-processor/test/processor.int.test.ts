@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
+import { groupCaughtUp } from '../../../scripts/lib/analytics-compare.js';
 import { TELEMETRY_EVENTS, USERS, describeDiff, isEqual, waitForEquality } from '../../../scripts/lib/cdc-compare.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, env, pools, until } from '../../../tests/support/cdc.js';
@@ -41,14 +42,7 @@ async function caughtUp(): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topic = 'telemetry.public.telemetry_events';
-    const high = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId: `${GROUP}-enrich`, topics: [topic] });
-    return high.every((h) => {
-      const c = committed!.partitions.find((p) => p.partition === h.partition);
-      // An empty partition has nothing to commit (offset -1).
-      return BigInt(h.high) === 0n || (c !== undefined && BigInt(c.offset) >= BigInt(h.high));
-    });
+    return await groupCaughtUp(admin, `${GROUP}-enrich`, 'telemetry.public.telemetry_events');
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecoder, PoisonMessage, TelemetryRow, tombstoneUserId, UserRow, type ChangeEvent } from '../src/debezium.js';
-import { bySize } from '../src/dlq.js';
+import { bySize } from '../src/request-size.js';
 import { change, event, user } from './fixtures.js';
 import { emptyEnriched, emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
 import { ageBand, UsersDimension } from '../src/users-dimension.js';
