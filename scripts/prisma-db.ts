@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { endpointsSchema, parseEnv } from '@cdc/config';
 
 const DATABASES = ['crm', 'telemetry'] as const;
 type Db = (typeof DATABASES)[number];
@@ -20,9 +21,15 @@ function isDb(s: string | undefined): s is Db {
   return (DATABASES as readonly string[]).includes(s ?? '');
 }
 
+// The same defaults as the apps and the stack (127.0.0.1:15432/crm_db, …), so
+// `npm run db:status` works against the native stack without exporting anything.
+const endpoints = parseEnv('prisma-db', endpointsSchema);
+const urls: Record<Db, string> = { crm: endpoints.CRM_DATABASE_URL, telemetry: endpoints.TELEMETRY_DATABASE_URL };
+
 function prisma(db: Db, args: string[], capture = false): { status: number; stdout: string } {
   const r = spawnSync(prismaBin, [...args, '--config', `prisma/${db}/prisma.config.ts`], {
     cwd: root,
+    env: { ...process.env, [`${db.toUpperCase()}_DATABASE_URL`]: urls[db] },
     stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
     encoding: 'utf8',
   });

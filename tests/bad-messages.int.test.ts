@@ -103,7 +103,7 @@ async function rows<T>(query: string, params: Record<string, unknown> = {}): Pro
 async function dlqCounters(): Promise<Record<string, number>> {
   const text = await (await fetch(`${processorUrl}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^stream_processor_messages_total\{([^}]*)\} (\S+)$/gm)) {
+  for (const m of text.matchAll(/^cdc_processor_messages_total\{([^}]*)\} (\S+)$/gm)) {
     const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
     if (labels.result === 'dlq') out[labels.topic!] = Number(m[2]);
   }

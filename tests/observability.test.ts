@@ -338,21 +338,39 @@ describe('metric catalog read from the apps', () => {
   it('finds the metrics the apps register, with their labels', () => {
     const defs = registeredMetrics();
     const byName = new Map(defs.filter((d) => typeof d.name === 'string').map((d) => [d.name as string, d]));
-    expect(byName.get('http_requests_total')?.labels).toEqual(new Set(['method', 'route', 'status']));
-    expect(byName.get('stream_processor_messages_total')?.labels).toEqual(new Set(['topic', 'result']));
-    expect(byName.get('stream_processor_freshness_seconds')?.type).toBe('histogram');
+    expect(byName.get('cdc_http_requests_total')?.labels).toEqual(new Set(['method', 'route', 'status']));
+    expect(byName.get('cdc_processor_messages_total')?.labels).toEqual(new Set(['topic', 'result']));
+    expect(byName.get('cdc_processor_freshness_seconds')?.type).toBe('histogram');
     expect(byName.get('cdc_clickhouse_lag_seconds')?.labels).toEqual(new Set(['table', 'stat']));
-    expect(defs.some((d) => d.name instanceof RegExp && d.name.test('db_pool_connections_waiting'))).toBe(true);
+    expect(byName.get('cdc_db_pool_clients_waiting')?.labels).toEqual(new Set(['pool']));
     // The regex reader still sees every metric (a new one may join the list; none may vanish unseen).
     expect([...byName.keys()]).toEqual(
       expect.arrayContaining([
-        'http_requests_total', 'http_request_duration_seconds', 'telemetry_events_ingested_total',
-        'stream_processor_messages_total', 'stream_processor_write_failures_total', 'stream_processor_batch_duration_seconds',
-        'stream_processor_freshness_seconds', 'stream_processor_consumer_lag', 'stream_processor_users_known',
-        'stream_processor_clickhouse_circuit_open', 'cdc_clickhouse_lag_seconds', 'cdc_clickhouse_changes_5m',
+        'cdc_http_requests_total', 'cdc_http_request_duration_seconds', 'cdc_telemetry_events_ingested_total',
+        'cdc_processor_messages_total', 'cdc_processor_write_failures_total', 'cdc_processor_batch_duration_seconds',
+        'cdc_processor_freshness_seconds', 'cdc_processor_consumer_lag_messages', 'cdc_processor_users_known',
+        'cdc_processor_clickhouse_circuit_open', 'cdc_clickhouse_lag_seconds', 'cdc_clickhouse_changes_5m',
         'cdc_clickhouse_seconds_since_last_change', 'cdc_clickhouse_kafka_errors', 'cdc_monitor_up',
       ]),
     );
+  });
+
+  it('names every metric one way: cdc_<area>_<what>, base units, _total only on counters', () => {
+    // Prometheus' naming practice, held across the three apps so one dashboard reads
+    // them all: one namespace, the unit in the name, counters and only counters _total.
+    const defs = registeredMetrics();
+    expect(defs.length).toBeGreaterThan(15);
+    const areas = new Set<string>();
+    for (const d of defs) {
+      const name = typeof d.name === 'string' ? d.name : d.name.source;
+      const where = `${name} (${d.source})`;
+      expect(name, where).toMatch(/^\^?cdc_[a-z]+_[a-z0-9_]+\$?$/);
+      areas.add(name.replace(/^\^?cdc_/, '').split('_')[0]!);
+      expect(name.endsWith('_total'), where).toBe(d.type === 'counter');
+      if (d.type === 'histogram' || d.type === 'summary') expect(name, where).toMatch(/_(seconds|bytes)$/);
+      expect(name, where).not.toMatch(/_(ms|milliseconds|kb|mb|percent)(_|$)/);
+    }
+    expect([...areas].sort()).toEqual(['clickhouse', 'db', 'http', 'monitor', 'processor', 'telemetry']);
   });
 
   it('every app has a /metrics route, default metrics and the service label the queries rely on', () => {
@@ -424,10 +442,10 @@ describe('dashboard and alert queries use real metrics', async () => {
   });
 
   it('a misspelt metric, label or label value is caught', () => {
-    expect(known.lookup('stream_processor_message_total')).toBeUndefined();
-    expect(known.lookup('stream_processor_freshness_seconds')).toBeUndefined(); // a histogram is queried by its series
-    expect(known.lookup('stream_processor_freshness_seconds_bucket')?.extraLabels).toEqual(['le']);
-    expect(known.lookup('db_pool_connections_waiting')).toBeDefined();
+    expect(known.lookup('cdc_processor_message_total')).toBeUndefined();
+    expect(known.lookup('cdc_processor_freshness_seconds')).toBeUndefined(); // a histogram is queried by its series
+    expect(known.lookup('cdc_processor_freshness_seconds_bucket')?.extraLabels).toEqual(['le']);
+    expect(known.lookup('cdc_db_pool_clients_waiting')).toBeDefined();
     expect(stringLiterals.has('dlq')).toBe(true);
     expect(stringLiterals.has('dead_letter')).toBe(false);
   });
@@ -465,18 +483,18 @@ describe('Grafana dashboards', () => {
       .flatMap((p) => p.targets ?? [])
       .map((t) => t.expr);
     const uses = (metric: string, needle = '') => exprs.some((e) => parsePromQL(e).selectors.some((s) => s.metric === metric) && e.includes(needle));
-    expect(uses('http_requests_total')).toBe(true);
-    expect(uses('telemetry_events_ingested_total')).toBe(true);
-    expect(uses('http_request_duration_seconds_bucket', 'histogram_quantile(0.99')).toBe(true);
-    expect(uses('stream_processor_messages_total', 'result')).toBe(true);
-    expect(uses('stream_processor_consumer_lag', 'partition')).toBe(true);
-    expect(uses('stream_processor_freshness_seconds_bucket')).toBe(true);
+    expect(uses('cdc_http_requests_total')).toBe(true);
+    expect(uses('cdc_telemetry_events_ingested_total')).toBe(true);
+    expect(uses('cdc_http_request_duration_seconds_bucket', 'histogram_quantile(0.99')).toBe(true);
+    expect(uses('cdc_processor_messages_total', 'result')).toBe(true);
+    expect(uses('cdc_processor_consumer_lag_messages', 'partition')).toBe(true);
+    expect(uses('cdc_processor_freshness_seconds_bucket')).toBe(true);
     expect(uses('cdc_clickhouse_lag_seconds')).toBe(true);
-    expect(uses('http_requests_total', 'status=~"5..')).toBe(true);
-    expect(uses('stream_processor_write_failures_total')).toBe(true);
+    expect(uses('cdc_http_requests_total', 'status=~"5..')).toBe(true);
+    expect(uses('cdc_processor_write_failures_total')).toBe(true);
     expect(uses('cdc_clickhouse_kafka_errors')).toBe(true);
-    expect(uses('stream_processor_messages_total', 'result="dlq"')).toBe(true);
-    expect(uses('stream_processor_clickhouse_circuit_open')).toBe(true);
+    expect(uses('cdc_processor_messages_total', 'result="dlq"')).toBe(true);
+    expect(uses('cdc_processor_clickhouse_circuit_open')).toBe(true);
   });
 });
 
@@ -494,12 +512,12 @@ describe('Prometheus alert rules', () => {
 
   it('cover the pipeline failure modes', () => {
     const exprOf = (metric: string) => alertRules.filter((r) => parsePromQL(r.expr).selectors.some((s) => s.metric === metric)).map((r) => r.expr);
-    expect(exprOf('stream_processor_clickhouse_circuit_open')).not.toHaveLength(0);
-    expect(exprOf('stream_processor_consumer_lag')).not.toHaveLength(0);
+    expect(exprOf('cdc_processor_clickhouse_circuit_open')).not.toHaveLength(0);
+    expect(exprOf('cdc_processor_consumer_lag_messages')).not.toHaveLength(0);
     expect(exprOf('cdc_clickhouse_lag_seconds').join()).toMatch(/> 5\b/);
     expect(exprOf('cdc_clickhouse_kafka_errors')).not.toHaveLength(0);
-    expect(exprOf('stream_processor_messages_total').join()).toContain('result="dlq"');
-    expect(exprOf('http_requests_total').join()).toContain('status=~"5.."');
+    expect(exprOf('cdc_processor_messages_total').join()).toContain('result="dlq"');
+    expect(exprOf('cdc_http_requests_total').join()).toContain('status=~"5.."');
   });
 });
 

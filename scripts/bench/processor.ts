@@ -48,7 +48,7 @@
  * Freshness (PostgreSQL commit → in ClickHouse), over the bench rows: the Kafka-engine
  * path's _ingested_at − _source_ts, the processor's _processed_at − _source_ts (both
  * per event, stamped by chDB at the insert), and the processor's own
- * stream_processor_freshness_seconds histogram (per chunk, after the recompute;
+ * cdc_processor_freshness_seconds histogram (per chunk, after the recompute;
  * quantiles interpolated within its buckets, as Prometheus' histogram_quantile does).
  *
  * Cleanup (finally, also after Ctrl-C): the bench rows are deleted from PostgreSQL,
@@ -282,7 +282,7 @@ async function freshnessBuckets(url: string): Promise<Buckets> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   const buckets: Buckets = new Map();
   for (const line of text.split('\n')) {
-    const m = /^stream_processor_freshness_seconds_bucket\{([^}]*)\}\s+(\S+)/.exec(line);
+    const m = /^cdc_processor_freshness_seconds_bucket\{([^}]*)\}\s+(\S+)/.exec(line);
     const le = m && /le="([^"]+)"/.exec(m[1]!)?.[1];
     if (!m || le === undefined) continue;
     buckets.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(m[2]));
@@ -579,7 +579,7 @@ async function main(): Promise<void> {
     `| goal: processor RSS ≤ ${GOAL_RSS_MB} MB under load | | | **${met ? 'met' : 'not met'}** (peak ${mib(procRss.peak)}) | |`,
     '',
     `- Processor RSS when idle, just before the phase: ${r.rssIdleKb === undefined ? '?' : mib(r.rssIdleKb)}.`,
-    `- Processor's stream_processor_freshness_seconds over the phase (${fmt(h50.n)} chunks, commit → chunk written and ` +
+    `- Processor's cdc_processor_freshness_seconds over the phase (${fmt(h50.n)} chunks, commit → chunk written and ` +
       `aggregates recomputed; any chunk of the topic, interpolated within its bucket): ` +
       `p50 ${ms(h50.seconds * 1000)} in ${h50.bucket}, p99 ${ms(h99.seconds * 1000)} in ${h99.bucket}.`,
     `- Per-event maxima: processor ${ms(procLag.max)} (${fmt(procLag.n)} rows), Kafka engine ${ms(kafkaLag.max)} (${fmt(kafkaLag.n)} rows).`,

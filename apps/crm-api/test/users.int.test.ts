@@ -451,11 +451,11 @@ describe('the frame', () => {
     const res = await request('/metrics');
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toMatch(/^http_requests_total\{.*route="\/users".*\} \d+/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{/m);
-    expect(text).toMatch(/^db_pool_connections_total\{pool="crm",service="crm-api"\} \d+/m);
-    expect(text).toMatch(/^db_pool_connections_idle\{pool="crm"/m);
-    expect(text).toMatch(/^db_pool_connections_waiting\{pool="crm"/m);
+    expect(text).toMatch(/^cdc_http_requests_total\{.*route="\/users".*\} \d+/m);
+    expect(text).toMatch(/^cdc_http_request_duration_seconds_bucket\{/m);
+    expect(text).toMatch(/^cdc_db_pool_connections_open\{pool="crm",service="crm-api"\} \d+/m);
+    expect(text).toMatch(/^cdc_db_pool_connections_idle\{pool="crm"/m);
+    expect(text).toMatch(/^cdc_db_pool_clients_waiting\{pool="crm"/m);
   });
 
   it('/ready is 200 when the database answers; /health is 200', async () => {

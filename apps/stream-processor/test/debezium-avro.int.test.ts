@@ -114,8 +114,8 @@ describe('Debezium Avro → processor', () => {
     expect(rows[19]!.signal_amplitude).toBeCloseTo(1 / 20, 12);
 
     const metrics = await (await fetch(`${processor.url}/metrics`)).text();
-    const processed = new RegExp(`stream_processor_messages_total\\{topic="${TOPIC.replaceAll('.', '\\.')}",result="processed"[^}]*\\} (\\d+)`).exec(metrics);
+    const processed = new RegExp(`cdc_processor_messages_total\\{topic="${TOPIC.replaceAll('.', '\\.')}",result="processed"[^}]*\\} (\\d+)`).exec(metrics);
     expect(Number(processed?.[1])).toBeGreaterThanOrEqual(uuids.length + 1);
-    expect(metrics).not.toMatch(new RegExp(`stream_processor_messages_total\\{topic="${TOPIC.replaceAll('.', '\\.')}",result="dlq"[^}]*\\} [1-9]`));
+    expect(metrics).not.toMatch(new RegExp(`cdc_processor_messages_total\\{topic="${TOPIC.replaceAll('.', '\\.')}",result="dlq"[^}]*\\} [1-9]`));
   });
 });

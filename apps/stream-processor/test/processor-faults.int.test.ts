@@ -99,21 +99,21 @@ describe('stream processor under faults', () => {
     expect(dead['dlq.error']).toMatch(/not JSON/);
     await until('the events after the poison message', async () => (await enrichedCount(after)) === 3 || undefined, 120_000);
     const text = await (await fetch(`${processor.url}/metrics`)).text();
-    expect(text).toMatch(/stream_processor_messages_total\{topic="telemetry.public.telemetry_events",result="dlq",service="stream-processor"\} [1-9]/);
+    expect(text).toMatch(/cdc_processor_messages_total\{topic="telemetry.public.telemetry_events",result="dlq",service="stream-processor"\} [1-9]/);
   }, 300_000);
 
   it('pauses while ClickHouse is down (circuit open, not ready) and loses nothing when it is back', async () => {
     await proxy.cut({ stop: true });
     const during = await insertEvents(500);
-    await until('the circuit to open', async () => (await metric('stream_processor_clickhouse_circuit_open')) === 1 || undefined, 120_000);
+    await until('the circuit to open', async () => (await metric('cdc_processor_clickhouse_circuit_open')) === 1 || undefined, 120_000);
     expect((await fetch(`${processor.url}/ready`)).status).toBe(503);
     expect((await fetch(`${processor.url}/health`)).status).toBe(200);
 
     await proxy.start();
     await until('every event written during the outage', async () => (await enrichedCount(during)) === 500 || undefined, 180_000);
-    await until('the circuit to close', async () => (await metric('stream_processor_clickhouse_circuit_open')) === 0 || undefined, 60_000);
+    await until('the circuit to close', async () => (await metric('cdc_processor_clickhouse_circuit_open')) === 0 || undefined, 60_000);
     expect((await fetch(`${processor.url}/ready`)).status).toBe(200);
     const failures = await (await fetch(`${processor.url}/metrics`)).text();
-    expect(failures).toMatch(/stream_processor_write_failures_total\{what="(insert|recompute)",service="stream-processor"\} [1-9]/);
+    expect(failures).toMatch(/cdc_processor_write_failures_total\{what="(insert|recompute)",service="stream-processor"\} [1-9]/);
   }, 400_000);
 });

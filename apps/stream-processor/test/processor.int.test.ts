@@ -182,6 +182,6 @@ describe('stream processor: kill -9 in the middle of a 100,000-event load', () =
     );
 
     const metrics = await (await fetch(`${processor.url}/metrics`)).text();
-    expect(metrics).toMatch(/stream_processor_messages_total\{topic="telemetry.public.telemetry_events",result="processed"/);
+    expect(metrics).toMatch(/cdc_processor_messages_total\{topic="telemetry.public.telemetry_events",result="processed"/);
   }, 1_200_000);
 });

@@ -10,7 +10,7 @@
  * string equality of canonical forms is equality of instants.
  */
 
-import { EVENT_TIME_RANGE_MESSAGE } from '@cdc/schemas';
+import { EVENT_TIME_RANGE_MESSAGE, LIMITS } from '@cdc/schemas';
 
 // The contract (z.iso.datetime({ offset: true })) admits exactly this shape.
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
@@ -22,15 +22,15 @@ const CYCLE_YEARS = 400;
 const CYCLE_MS = 146_097 * MS_PER_DAY;
 
 /**
- * 1900-01-01T00:00:00Z … 2299-12-31T23:59:59.999999Z: the range of ClickHouse's
- * DateTime64, where every event ends up. PostgreSQL would store more (years 1–9999),
- * but an event ClickHouse cannot hold would be in PostgreSQL and missing from every
- * view downstream; it is refused here instead, with a clear error.
+ * LIMITS.eventTimeMin … eventTimeMax (whole years, UTC): what every ClickHouse column
+ * an event reaches can hold. PostgreSQL would store more (years 1–9999), but an event
+ * ClickHouse cannot hold would be in PostgreSQL and missing from, or mis-bucketed in,
+ * the views downstream; it is refused here instead, with a clear error.
  */
-const MIN_MS = -2_208_988_800_000;
-const MAX_MS = 10_413_791_999_999;
-const MIN_YEAR = '1900';
-const MAX_YEAR = '2299';
+const MIN_MS = Date.parse(LIMITS.eventTimeMin);
+const MAX_MS = Date.parse(LIMITS.eventTimeMax);
+const MIN_YEAR = LIMITS.eventTimeMin.slice(0, 4);
+const MAX_YEAR = LIMITS.eventTimeMax.slice(0, 4);
 
 export const INSTANT_RANGE_MESSAGE = EVENT_TIME_RANGE_MESSAGE;
 

@@ -5,10 +5,10 @@ export type IngestResult = (typeof INGEST_RESULTS)[number];
 
 export type IngestCounter = Counter<'result'>;
 
-/** telemetry_events_ingested_total{result}: every event offered, single or in a batch. */
+/** cdc_telemetry_events_ingested_total{result}: every event offered, single or in a batch. */
 export function createIngestCounter(registry: Registry): IngestCounter {
   const counter = new Counter({
-    name: 'telemetry_events_ingested_total',
+    name: 'cdc_telemetry_events_ingested_total',
     help: 'Telemetry events received, by outcome (inserted, duplicate, conflict, invalid)',
     labelNames: ['result'] as const,
     registers: [registry],

@@ -166,11 +166,11 @@ describe('POST /telemetry-events/batch', () => {
     expect(await countByUuids(events.map((e) => e.event_uuid))).toBe(0);
   });
 
-  it('counts outcomes in telemetry_events_ingested_total', async () => {
+  it('counts outcomes in cdc_telemetry_events_ingested_total', async () => {
     const read = async () => {
       const text = await (await fetch(`${api.url}/metrics`)).text();
       return Object.fromEntries(
-        [...text.matchAll(/^telemetry_events_ingested_total\{result="(\w+)"[^}]*\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
+        [...text.matchAll(/^cdc_telemetry_events_ingested_total\{result="(\w+)"[^}]*\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
       );
     };
     const before = await read();

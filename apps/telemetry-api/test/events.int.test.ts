@@ -14,6 +14,7 @@ import {
   startTestApi,
   storedRow,
   type TestApi,
+  USER_BASE,
 } from './support.js';
 
 let api: TestApi;
@@ -298,10 +299,10 @@ describe('POST /telemetry-events: bad input is a problem+json and stores nothing
     expect(errorPaths(problem)).toEqual(['']);
   });
 
-  it('counts rejected events in telemetry_events_ingested_total{result="invalid"}', async () => {
+  it('counts rejected events in cdc_telemetry_events_ingested_total{result="invalid"}', async () => {
     const metric = async () => {
       const text = await (await fetch(`${api.url}/metrics`)).text();
-      return Number(/telemetry_events_ingested_total\{result="invalid"[^}]*\} (\d+)/.exec(text)?.[1]);
+      return Number(/cdc_telemetry_events_ingested_total\{result="invalid"[^}]*\} (\d+)/.exec(text)?.[1]);
     };
     const before = await metric();
     await postJson(eventsUrl, makeEvent({ signal_frequency: -5 }));
@@ -341,10 +342,10 @@ describe('timestamps', () => {
       '2026-12-31T23:59:59.9999999-00:30',
       '2026-11-25T12:00:00.123456789+05:45',
       '2024-02-29T00:00:00-12:00',
-      '1900-01-01T00:00:00Z',
-      '1900-01-01T01:00:00+01:00',
-      '1969-12-31T23:59:59.999999Z',
-      '2299-12-31T23:59:59.999999Z',
+      '1970-01-01T00:00:00Z',
+      '1970-01-01T01:00:00+01:00',
+      '1970-01-01T00:00:00.000001Z',
+      '2105-12-31T23:59:59.999999Z',
     ];
     const { rows } = await admin.query<{ s: string }>(
       `SELECT to_char(x::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS s
@@ -354,14 +355,32 @@ describe('timestamps', () => {
     expect(inputs.map(canonicalInstant)).toEqual(rows.map((r) => r.s));
   });
 
-  it('refuses instants ClickHouse cannot store (before 1900, after 2299) with a 422 naming the range', async () => {
-    for (const ts of ['1899-12-31T23:59:59.999999Z', '1900-01-01T00:30:00+01:00', '2300-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+  it('refuses instants ClickHouse cannot store (before 1970, after 2105) with a 422 naming the range', async () => {
+    for (const ts of [
+      '1969-12-31T23:59:59.999999Z', '1970-01-01T00:30:00+01:00', '2106-01-01T00:00:00Z', '2105-12-31T23:59:59.9999996Z',
+      '1900-01-01T00:00:00Z', '2299-12-31T23:59:59Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z',
+    ]) {
       expect(canonicalInstant(ts), ts).toBeUndefined();
       const event = makeEvent({ event_timestamp: ts });
       const problem = await readProblem(await postJson(eventsUrl, event), 422);
       expect(errorPaths(problem), ts).toEqual(['event_timestamp']);
-      expect(JSON.stringify(problem)).toMatch(/1900-01-01T00:00:00Z and 2299-12-31/);
+      expect(JSON.stringify(problem)).toMatch(/1970-01-01T00:00:00Z and 2105-12-31/);
       expect(await countByUuids([event.event_uuid])).toBe(0);
     }
+  });
+
+  it('refuses the same range in PostgreSQL itself, for writers other than the API', async () => {
+    const insert = (ts: string) =>
+      admin.query(
+        `INSERT INTO telemetry_events (event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency,
+                                       signal_duration, signal_amplitude, event_timestamp)
+         VALUES ($1, $2, 'test', 'test', 1, 0, 0, $3)`,
+        [randomUUID(), USER_BASE, ts],
+      );
+    for (const ts of ['1969-12-31T23:59:59.999999Z', '2106-01-01T00:00:00Z']) {
+      await expect(insert(ts), ts).rejects.toMatchObject({ code: '23514', constraint: 'telemetry_events_event_timestamp_range' });
+    }
+    // The last storable instant is accepted (the row is removed with the other test rows).
+    await expect(insert('2105-12-31T23:59:59.999999Z')).resolves.toMatchObject({ rowCount: 1 });
   });
 });

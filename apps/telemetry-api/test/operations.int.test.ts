@@ -120,13 +120,13 @@ describe('operational endpoints', () => {
     const res = await fetch(`${api.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toMatch(/^http_requests_total\{method="POST",route="\/telemetry-events",status="201",service="telemetry-api"\} \d+/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{.*route="\/telemetry-events".*\} \d+/m);
-    for (const state of ['total', 'idle', 'waiting']) {
-      expect(text).toMatch(new RegExp(`^db_pool_connections_${state}\\{pool="telemetry",service="telemetry-api"\\} \\d+`, 'm'));
+    expect(text).toMatch(/^cdc_http_requests_total\{method="POST",route="\/telemetry-events",status="201",service="telemetry-api"\} \d+/m);
+    expect(text).toMatch(/^cdc_http_request_duration_seconds_bucket\{.*route="\/telemetry-events".*\} \d+/m);
+    for (const gauge of ['cdc_db_pool_connections_open', 'cdc_db_pool_connections_idle', 'cdc_db_pool_clients_waiting']) {
+      expect(text).toMatch(new RegExp(`^${gauge}\\{pool="telemetry",service="telemetry-api"\\} \\d+`, 'm'));
     }
     for (const result of ['inserted', 'duplicate', 'conflict', 'invalid']) {
-      expect(text).toMatch(new RegExp(`^telemetry_events_ingested_total\\{result="${result}",service="telemetry-api"\\} \\d+`, 'm'));
+      expect(text).toMatch(new RegExp(`^cdc_telemetry_events_ingested_total\\{result="${result}",service="telemetry-api"\\} \\d+`, 'm'));
     }
   });
 

@@ -82,6 +82,6 @@ describe('createApiApp', () => {
     expect(Object.keys(spec.paths)).toContain('/things');
     expect(await (await app.request('/docs')).text()).toContain('swagger');
     const metrics = await (await app.request('/metrics')).text();
-    expect(metrics).toMatch(/http_requests_total\{method="POST",route="\/things",status="201",service="test"\} 1/);
+    expect(metrics).toMatch(/cdc_http_requests_total\{method="POST",route="\/things",status="201",service="test"\} 1/);
   });
 });

@@ -10,9 +10,13 @@ export const LIMITS = {
   maxAge: 150,
   int32Max: 2_147_483_647,
   batchMaxItems: 10_000,
-  /** Event times ClickHouse's DateTime64 can hold, so every stored event reaches every view. */
-  eventTimeMin: '1900-01-01T00:00:00Z',
-  eventTimeMax: '2299-12-31T23:59:59.999999Z',
+  /**
+   * Event times every ClickHouse column they reach can hold, so every stored event
+   * reaches every view: the per-minute aggregates bucket by DateTime (1970 … 2106-02-07),
+   * narrower than DateTime64 (1900 … 2299) that keeps the events themselves.
+   */
+  eventTimeMin: '1970-01-01T00:00:00Z',
+  eventTimeMax: '2105-12-31T23:59:59.999999Z',
 } as const;
 
-export const EVENT_TIME_RANGE_MESSAGE = `must lie between ${LIMITS.eventTimeMin} and ${LIMITS.eventTimeMax} (the range ClickHouse stores)`;
+export const EVENT_TIME_RANGE_MESSAGE = `must lie between ${LIMITS.eventTimeMin} and ${LIMITS.eventTimeMax} (the range ClickHouse's per-minute aggregates hold)`;

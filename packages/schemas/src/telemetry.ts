@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { EVENT_TIME_RANGE_MESSAGE, LIMITS } from './limits.js';
 
 const EVENT_TIME_MIN_MS = Date.parse(LIMITS.eventTimeMin);
-const EVENT_TIME_END_MS = Date.parse('2300-01-01T00:00:00Z');
+// eventTimeMax ends in .999999; in milliseconds the range ends one millisecond later.
+const EVENT_TIME_END_MS = Date.parse(LIMITS.eventTimeMax) + 1;
 
 const label = (example: string) => z.string().trim().min(1).max(LIMITS.labelLength).openapi({ example });
 

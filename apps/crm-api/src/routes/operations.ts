@@ -46,7 +46,7 @@ export function documentOperationalRoutes(app: ApiApp): void {
     method: 'get',
     path: '/metrics',
     tags: ['operations'],
-    summary: 'Prometheus metrics: http_requests_total, http_request_duration_seconds, db_pool_connections_*',
+    summary: 'Prometheus metrics: cdc_http_requests_total, cdc_http_request_duration_seconds, cdc_db_pool_*',
     responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
   });
 }
