@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -30,6 +31,27 @@ describe('native stack lifecycle', () => {
       expect(s.address).toMatch(/127\.0\.0\.1:\d+/);
       if (config.clickhouse.embedded || s.name !== 'clickhouse') expect(s.pid, s.name).toBeGreaterThan(0);
     }
+  });
+
+  it('restart <name> replaces one process and waits for its health; an unknown name lists the real ones', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync('npx', ['tsx', 'scripts/stack/cli.ts', ...args], { cwd: config.root, encoding: 'utf8', timeout: 120_000 });
+    const pidOf = async (name: string) => (await status(config)).find((s) => s.name === name)!;
+    const before = await pidOf('schema-registry');
+    expect(before.health.ok).toBe(true);
+    const r = cli('restart', 'schema-registry');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/schema-registry +stopped[\s\S]*✔ started +schema-registry/);
+    const after = await pidOf('schema-registry');
+    expect(after.health.ok, after.health.detail).toBe(true);
+    expect(after.pid).not.toBe(before.pid);
+    // Every other component kept its process.
+    const others = (await status(config)).filter((s) => s.tier === 'infrastructure' && s.name !== 'schema-registry');
+    for (const s of others) expect(s.health.ok, s.name).toBe(true);
+
+    const bad = cli('restart', 'kafak');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown component "kafak"; one of: postgres-crm, .*kafka,/);
   });
 
   it('down then up keeps the data', async () => {

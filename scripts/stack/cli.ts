@@ -1,6 +1,6 @@
 import { loadDotEnv } from '@cdc/config';
 import { loadStackConfig } from './config.js';
-import { down, reset, status, up, type Tier } from './stack.js';
+import { down, reset, restartComponent, status, stopComponent, up, type Tier } from './stack.js';
 import { StackError, tail } from './proc.js';
 import { components } from './stack.js';
 
@@ -9,7 +9,9 @@ const USAGE = `usage: stack <command>
   down             stop what the stack started (apps first); data is kept
   status           health, pid, address and log file of every component
   reset            down, then delete all data under the state directory (downloads kept)
-  logs <name>      last lines of a component's log`;
+  logs <name>      last lines of a component's log
+  restart <name>   stop one component and start it again, waiting for health (new app code, a wedged process)
+  stop <name>      stop one component (up or restart brings it back)`;
 
 function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
   const e = config.env;
@@ -62,6 +64,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'reset':
       await reset(config, log);
+      return 0;
+    case 'restart':
+      await restartComponent(config, rest[0] ?? '', log);
+      return 0;
+    case 'stop':
+      await stopComponent(config, rest[0] ?? '', log);
       return 0;
     case 'logs': {
       const c = components(config).find((x) => x.name === rest[0]);

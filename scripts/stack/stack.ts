@@ -181,6 +181,30 @@ export async function reset(config: StackConfig, log: (line: string) => void = (
 }
 
 /**
+ * Stops one component (gracefully; killed only if it does not stop in time) and
+ * brings it up again, waiting for health: how new code of an app is deployed, or a
+ * wedged process recovered, without touching the rest of the stack.
+ */
+export async function restartComponent(config: StackConfig, name: string, log: (line: string) => void = () => {}): Promise<UpReport> {
+  const c = componentNamed(config, name);
+  log(`${c.name.padEnd(18)} ${await c.stop()}`);
+  return bringUp(c, log);
+}
+
+/** Stops one component; `up` (or `restart`) brings it back. */
+export async function stopComponent(config: StackConfig, name: string, log: (line: string) => void = () => {}): Promise<void> {
+  const c = componentNamed(config, name);
+  log(`${c.name.padEnd(18)} ${await c.stop()}`);
+}
+
+function componentNamed(config: StackConfig, name: string | undefined): Component {
+  const all = components(config);
+  const c = all.find((x) => x.name === name);
+  if (!c) throw new StackError('stack', `unknown component "${name ?? ''}"; one of: ${all.map((x) => x.name).join(', ')}`);
+  return c;
+}
+
+/**
  * Stops one component if it runs and returns how to bring it back: starting that
  * component alone, not a whole `up` (which would also provision everything again).
  * For tests and benchmarks that need a component out of the way for a while.

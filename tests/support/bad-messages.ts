@@ -15,7 +15,7 @@ import { AVRO_OPTIONS } from '@cdc/kafka';
  *   arrays to tuples; invalid UTF-8 or nesting beyond simdjson's depth makes the whole
  *   document unreadable);
  * - the stream processor (apps/stream-processor/src/debezium.ts): JSON.parse of the
- *   value decoded as UTF-8 (invalid bytes become U+FFFD), or the Confluent wire format
+ *   value decoded as strict UTF-8 (invalid bytes: not JSON), or the Confluent wire format
  *   through the schema registry, then a zod envelope with strict types (since 6b5aa54
  *   the row fields ClickHouse requires; optional ones such as users.age only typed).
  *
@@ -47,7 +47,7 @@ export type ChExpect =
 export type ProcExpect =
   | { kind: 'dlq'; error: RegExp }
   /** Processed as a change; for telemetry, `enriched` is the row it must write to analytics.telemetry_enriched. */
-  | { kind: 'accepted'; enriched?: { uuid: string; id: number; replacementChar?: boolean } }
+  | { kind: 'accepted'; enriched?: { uuid: string; id: number } }
   /** Read as a tombstone: neither processed nor dead-lettered. */
   | { kind: 'tombstone' };
 
@@ -248,10 +248,8 @@ const nonUtf8 = (): fc.Arbitrary<Recipe> =>
             value,
             // simdjson validates UTF-8: the whole document is unreadable, so op reads as missing.
             ch: chError(CH_OP),
-            proc: { kind: 'accepted', enriched: c.t === 'telemetry' ? { uuid, id: row.id, replacementChar: true } : undefined },
-            finding:
-              'invalid UTF-8 inside a string value: the processor decodes it with U+FFFD replacement characters and processes the change ' +
-              '(telemetry: stored in analytics.telemetry_enriched with the mangled text); ClickHouse refuses it with a misleading "op is missing" error',
+            proc: dlq(P_JSON),
+            finding: 'invalid UTF-8 inside a string value: ClickHouse refuses it with a misleading "op is missing" error',
           };
         }
         return {

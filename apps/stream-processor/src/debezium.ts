@@ -61,6 +61,8 @@ export function tombstoneUserId(key: Buffer | null): number {
   return id;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function isConfluentWireFormat(value: Buffer): boolean {
   return value.length > 5 && value[0] === 0;
 }
@@ -88,7 +90,10 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
         }
       } else {
         try {
-          parsed = JSON.parse(value.toString('utf8'));
+          // JSON is UTF-8 by definition (RFC 8259). Buffer#toString would turn invalid
+          // bytes into U+FFFD and store altered text; ClickHouse's parser refuses the
+          // whole message, and so does this.
+          parsed = JSON.parse(UTF8.decode(value));
         } catch (err) {
           throw new PoisonMessage(`not JSON: ${(err as Error).message}`);
         }

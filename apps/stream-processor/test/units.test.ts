@@ -49,6 +49,17 @@ describe('Debezium decoding, decided by the bytes', () => {
     );
     await expect(users.decode(Buffer.from([0, 0, 0, 0, 1, 2, 3]))).rejects.toThrow(/no SCHEMA_REGISTRY_URL/);
   });
+
+  it('invalid UTF-8 anywhere is poison, never text with U+FFFD in it (ClickHouse refuses it too)', async () => {
+    const json = JSON.stringify({ op: 'c', before: null, after: user(1, { name: 'Zoë@@' }), source: { lsn: 1, ts_ms: 1 } });
+    const [head, tail] = json.split('@@') as [string, string];
+    for (const bad of [[0xff], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]]) {
+      const value = Buffer.concat([Buffer.from(head), Buffer.from(bad), Buffer.from(tail)]);
+      await expect(users.decode(value), bad.join(',')).rejects.toThrow(/^not JSON: /);
+    }
+    // The same text, well-formed, is read exactly.
+    expect((await users.decode(Buffer.from(json)))?.after?.name).toBe('Zoë@@');
+  });
 });
 
 describe('user dimension', () => {
