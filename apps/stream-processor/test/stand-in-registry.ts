@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * The part of the Confluent Schema Registry API that @kafkajs/confluent-schema-registry
  * uses to register, encode and decode: GET/PUT /config/{subject} (a subject's
- * compatibility level, 404 until set), POST /subjects/{subject}/versions, GET /schemas/ids/{id}. A stand-in, because no real registry runs natively here
- * (KAFKA_DEBEZIUM_SETUP.md, "Avro and the schema registry"); docker-compose runs Apicurio.
+ * compatibility level, 404 until set), POST /subjects/{subject}/versions, GET /schemas/ids/{id}.
+ * For the unit tests only, which must run without the stack; the integration tests
+ * (debezium-avro, avro-output) use the stack's real registry (Apicurio).
  */
 export interface StandInRegistry {
   url: string;
