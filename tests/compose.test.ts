@@ -37,7 +37,7 @@ describe('docker-compose.yaml', () => {
     const { services, volumes } = rendered();
     const longRunning = [
       'postgres-crm', 'postgres-telemetry', 'kafka', 'connect', 'schema-registry',
-      'kafdrop', 'clickhouse', 'crm-api', 'telemetry-api', 'stream-processor',
+      'kafdrop', 'clickhouse', 'crm-api', 'telemetry-api', 'stream-processor', 'jaeger',
     ];
     for (const name of longRunning) {
       const s = services[name];
@@ -63,6 +63,28 @@ describe('docker-compose.yaml', () => {
       }
     }
     expect(services.connect!.depends_on?.kafka?.condition).toBe('service_healthy');
+  });
+
+  it('runs Jaeger on loopback ports and sends the apps’ traces to it without making them wait for it', () => {
+    const { services } = rendered();
+    const jaeger = services.jaeger!;
+    const ports = JSON.stringify(jaeger.ports);
+    expect(ports).toMatch(/127\.0\.0\.1:16686:16686/);
+    expect(ports).toMatch(/127\.0\.0\.1:4318:4318/);
+    for (const app of ['crm-api', 'telemetry-api', 'stream-processor']) {
+      const environment = services[app]!.environment ?? {};
+      expect(environment.OTEL_TRACES_EXPORTER, app).toBe('otlp');
+      expect(environment.OTEL_EXPORTER_OTLP_ENDPOINT, app).toBe('http://jaeger:4318');
+      // A collector that is down must never keep an app from starting.
+      expect(Object.keys(services[app]!.depends_on ?? {}), app).not.toContain('jaeger');
+    }
+  });
+
+  it('binds every published port to 127.0.0.1', () => {
+    const { services } = rendered();
+    for (const [name, s] of Object.entries(services)) {
+      for (const p of s.ports ?? []) expect(typeof p === 'string' ? p : `${p.host_ip}:${p.published}`, name).toMatch(/^127\.0\.0\.1:/);
+    }
   });
 
   it('kafka-init creates the topics of the native stack with the same configs', () => {

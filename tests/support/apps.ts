@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { freePort } from '../../scripts/lib/net.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -17,14 +18,22 @@ export interface RunningApp {
  * An app as its own process, as in production (its own event loop and pool), on a
  * free loopback port; resolves once GET /health answers.
  */
-export async function startApp(app: 'crm-api' | 'telemetry-api' | 'stream-processor', env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(
+  app: 'crm-api' | 'telemetry-api' | 'stream-processor',
+  env: Record<string, string> = {},
+  opts: { /** Every line the app writes to stdout (its pino log lines). */ stdout?: (line: string) => void } = {},
+): Promise<RunningApp> {
   const port = await freePort();
   const portVar = { 'crm-api': 'CRM_API_PORT', 'telemetry-api': 'TELEMETRY_API_PORT', 'stream-processor': 'STREAM_PROCESSOR_PORT' }[app];
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `apps/${app}/src/main.ts`], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', [portVar]: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (opts.stdout) {
+    const onLine = opts.stdout;
+    createInterface({ input: child.stdout! }).on('line', onLine);
+  }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;

@@ -1,5 +1,7 @@
 import type { CrmDb } from '@cdc/db/crm';
 import { createApiApp, createHttpMetrics, type ApiApp, type HttpMetrics } from '@cdc/http';
+import { postgresSpan, traceMethods } from '@cdc/tracing';
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { mapDbError } from './db-errors.js';
@@ -14,6 +16,8 @@ export interface AppDeps {
   db: Pick<CrmDb, 'prisma' | 'pool'>;
   log: Logger;
   config: Pick<Config, 'maxBodyBytes'>;
+  /** Set when tracing is on: server spans, and a span per repository (Prisma) call under them. */
+  tracer?: Tracer;
 }
 
 export interface CrmApp {
@@ -25,7 +29,7 @@ export interface CrmApp {
  * The whole HTTP surface, built from injected dependencies and nothing global, so
  * tests build as many instances as they need (one on a dead database, say).
  */
-export function createApp({ db, log, config }: AppDeps): CrmApp {
+export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
   // pg emits 'error' when an idle pooled connection dies (database restart, network
   // cut); unheard, that event would crash the process. The pool drops the
   // connection and opens a fresh one on the next request: this is how the service
@@ -62,9 +66,11 @@ export function createApp({ db, log, config }: AppDeps): CrmApp {
       },
     ],
     mapError: mapDbError,
+    tracer,
   });
 
-  registerUserRoutes(app, createUsersRepository(db.prisma));
+  const users = createUsersRepository(db.prisma);
+  registerUserRoutes(app, tracer ? traceMethods(users, tracer, postgresSpan(db.pool.options.connectionString, 'users')) : users);
   documentOperationalRoutes(app);
   return { app, metrics };
 }

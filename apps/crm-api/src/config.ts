@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, parseEnv } from '@cdc/config';
+import { endpointsSchema, logLevel, parseEnv, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -11,6 +11,8 @@ const schema = z.object({
   CRM_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   // How long SIGTERM waits for in-flight requests before cutting connections.
   CRM_API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
+  ...tracingEnv.shape,
 });
 
 export interface Config {
@@ -20,6 +22,8 @@ export interface Config {
   databaseUrl: string;
   dbPoolMax: number;
   shutdownGraceMs: number;
+  /** Undefined: tracing off. */
+  tracing: TracingConfig | undefined;
   /**
    * Largest accepted request body. Part of the API contract (documented in the
    * OpenAPI description), not an environment knob: one user is far below 4 KiB,
@@ -40,6 +44,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.CRM_DATABASE_URL,
     dbPoolMax: e.CRM_DB_POOL_MAX,
     shutdownGraceMs: e.CRM_API_SHUTDOWN_GRACE_MS,
+    tracing: toTracingConfig(e, 'crm-api'),
     maxBodyBytes: MAX_BODY_BYTES,
   });
 }

@@ -2,14 +2,17 @@ import { pino } from 'pino';
 import { loadDotEnv } from '@cdc/config';
 import { createCrmDb } from '@cdc/db/crm';
 import { exitOnSignals, startServer } from '@cdc/http';
-import { createApp, SERVICE } from './app.js';
+import { startTracing, traceLogOptions } from '@cdc/tracing';
+import { createApp, SERVICE, VERSION } from './app.js';
 import { loadConfig } from './config.js';
 
 loadDotEnv();
 const config = loadConfig();
-const log = pino({ name: SERVICE, level: config.logLevel });
+// With tracing on, every line written inside a span carries trace_id and span_id.
+const log = pino({ name: SERVICE, level: config.logLevel, ...traceLogOptions(config.tracing !== undefined) });
+const tracing = await startTracing(config.tracing, { serviceVersion: VERSION, log });
 const db = createCrmDb(config.databaseUrl, { max: config.dbPoolMax });
-const { app } = createApp({ db, log, config });
+const { app } = createApp({ db, log, config, tracer: tracing.tracer });
 
 // Started even when the database is down: /health stays up, /ready and the data
 // routes answer 503 until it is back.
@@ -18,6 +21,14 @@ const server = await startServer(app, {
   port: config.port,
   log,
   graceMs: config.shutdownGraceMs,
-  onClose: () => db.close(),
+  // After the last request: its spans are queued by then, and the flush is bounded
+  // (a down collector cannot hold up the exit).
+  onClose: async () => {
+    try {
+      await db.close();
+    } finally {
+      await tracing.shutdown();
+    }
+  },
 });
 exitOnSignals(server, log);

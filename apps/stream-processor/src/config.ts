@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port } from '@cdc/config';
+import { endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -26,6 +26,8 @@ const schema = z.object({
   CDC_FRESHNESS_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   // How often deleted users' empty entries are removed from debezium.users_join.
   CDC_USERS_JOIN_PURGE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
+  ...tracingEnv.shape,
 }).refine((e) => !e.STREAM_PROCESSOR_OUTPUT_TOPIC || e.SCHEMA_REGISTRY_URL, {
   message: 'STREAM_PROCESSOR_OUTPUT_TOPIC writes Avro and needs SCHEMA_REGISTRY_URL',
   path: ['SCHEMA_REGISTRY_URL'],
@@ -48,6 +50,8 @@ export interface Config {
   breakerResetMs: number;
   freshnessPollMs: number;
   usersJoinPurgeMs: number;
+  /** Undefined: tracing off. */
+  tracing: TracingConfig | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -69,5 +73,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     breakerResetMs: e.STREAM_PROCESSOR_BREAKER_RESET_MS,
     freshnessPollMs: e.CDC_FRESHNESS_POLL_MS,
     usersJoinPurgeMs: e.CDC_USERS_JOIN_PURGE_MS,
+    tracing: toTracingConfig(e, 'stream-processor'),
   };
 }

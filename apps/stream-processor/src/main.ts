@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadDotEnv } from '@cdc/config';
 import { createSchemaRegistry } from '@cdc/kafka';
+import { startTracing, traceLogOptions } from '@cdc/tracing';
 import { startCdcMonitor } from './cdc-monitor.js';
 import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
@@ -16,7 +17,9 @@ import { createGuard } from './resilience.js';
 
 loadDotEnv();
 const config = loadConfig();
-const log = pino({ name: 'stream-processor', level: config.logLevel });
+// With tracing on, every line written inside a span (a batch, a write) carries trace_id and span_id.
+const log = pino({ name: 'stream-processor', level: config.logLevel, ...traceLogOptions(config.tracing !== undefined) });
+const tracing = await startTracing(config.tracing, { log });
 const registry = new Registry();
 registry.setDefaultLabels({ service: 'stream-processor' });
 collectDefaultMetrics({ register: registry });
@@ -58,6 +61,7 @@ startProcessor({
   guard,
   metrics,
   log,
+  tracer: tracing.tracer,
   registry: config.schemaRegistryUrl ? createSchemaRegistry(config.schemaRegistryUrl, { clientId: 'stream-processor' }) : undefined,
   config: {
     usersTopic: config.usersTopic,
@@ -82,6 +86,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     monitor.stop();
     void (processor?.stop() ?? Promise.resolve())
       .catch((err: Error) => log.error({ err: err.message }, 'stopping the consumers failed'))
-      .finally(() => server.close(() => void ch.close().finally(() => process.exit(0))));
+      // Traces last: the spans of the final batches are queued by then (the flush is bounded).
+      .finally(() => server.close(() => void ch.close().finally(() => void tracing.shutdown().finally(() => process.exit(0)))));
   });
 }

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
@@ -8,6 +9,7 @@ import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
+import { processorSpans } from './tracing.js';
 import { UsersDimension } from './users-dimension.js';
 
 export interface ProcessorConfig {
@@ -31,6 +33,8 @@ export interface ProcessorDeps {
   log: Logger;
   registry?: SchemaRegistry;
   config: ProcessorConfig;
+  /** Set when tracing is on: a span per batch, with its writes and sends under it. */
+  tracer?: Tracer;
 }
 
 export interface Processor {
@@ -55,6 +59,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   const unknownUsers = new Set<number>();
   const userDecoder = createDecoder(UserRow, deps.registry);
   const eventDecoder = createDecoder(TelemetryRow, deps.registry);
+  const spans = processorSpans(deps.tracer);
   let enrichRunning = false;
 
   // Zero from the start, so that the first dead letter is an increase Prometheus sees.
@@ -72,8 +77,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   /** Records for the output topic; Kafka's own retries are behind send(), a failure fails the batch. */
   async function publish(rows: Parameters<EnrichedTopic['publish']>[0]): Promise<void> {
     if (!output || rows.length === 0) return;
+    const topic = output;
     try {
-      await output.publish(rows);
+      await spans.send(topic.topic, rows.length, () => topic.publish(rows));
     } catch (err) {
       metrics.failures.inc({ what: 'publish' });
       throw err;
@@ -97,7 +103,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
       },
       async flush(): Promise<void> {
         if (poisoned.length === 0) return;
-        await sendToDlq(producer, topic, partition, poisoned);
+        await spans.send(`${topic}.dlq`, poisoned.length, () => sendToDlq(producer, topic, partition, poisoned));
         metrics.processed.inc({ topic, result: 'dlq' }, poisoned.length);
         for (const { message, error } of poisoned) log.warn({ topic, partition, offset: message.offset, err: error.message }, 'poison message → DLQ');
         poisoned.length = 0;
@@ -108,7 +114,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   async function reenrich(userId: number, heartbeat?: () => Promise<void>): Promise<void> {
     const dims = dimension.get(userId);
     if (!dims || !unknownUsers.has(userId)) return;
-    const rows = await guard.run(`re-enrich user ${userId}`, () => sink.reenrich(userId, dims), heartbeat);
+    const rows = await spans.clickhouse('reenrich', { 'user.id': userId }, () =>
+      guard.run(`re-enrich user ${userId}`, () => sink.reenrich(userId, dims), heartbeat),
+    );
     await publish(rows);
     unknownUsers.delete(userId);
   }
@@ -154,7 +162,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     // Never committed: the dimension is rebuilt from the beginning on every start.
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
+    eachBatch: ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => spans.batch(`${config.groupPrefix}-users`, batch, async () => {
       const dlq = deadLetters(batch.topic, batch.partition);
       for (const message of batch.messages) {
         try {
@@ -187,12 +195,14 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
       }
       metrics.users.set(dimension.size);
       checkCaughtUp();
-    },
+    }),
   });
   await caughtUp;
 
   // Events stored without their user by an earlier run, whose user is known now.
-  for (const id of await guard.run('read user-less events', () => sink.unknownUsers())) unknownUsers.add(id);
+  for (const id of await spans.clickhouse('unknownUsers', {}, () => guard.run('read user-less events', () => sink.unknownUsers()))) {
+    unknownUsers.add(id);
+  }
   for (const id of [...unknownUsers]) await reenrich(id);
 
   // ------------------------------------------------------------ enrichment
@@ -252,8 +262,12 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
       }
     }
     await dlq.flush();
-    await guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat);
-    await guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat);
+    await spans.clickhouse('insertEnriched', { 'cdc.rows': enriched.rows.length }, () =>
+      guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat),
+    );
+    await spans.clickhouse('recompute', { 'cdc.minutes': touched.minutes.size, 'cdc.users': touched.users.size }, () =>
+      guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat),
+    );
     await publish(enriched.changes);
     if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
 
@@ -273,7 +287,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   await enrichConsumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async (payload) => {
+    eachBatch: (payload) => spans.batch(`${config.groupPrefix}-enrich`, payload.batch, async () => {
       const end = metrics.batchSeconds.startTimer({ topic: payload.batch.topic });
       const { messages } = payload.batch;
       for (let i = 0; i < messages.length; i += config.chunkSize) {
@@ -281,7 +295,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         await processChunk(payload, messages.slice(i, i + config.chunkSize));
       }
       end();
-    },
+    }),
   });
   enrichRunning = true;
   log.info('enrichment running');

@@ -1,6 +1,8 @@
 import type { TelemetryDb } from '@cdc/db/telemetry';
 import { createApiApp, createHttpMetrics, type ApiApp, type HttpMetrics } from '@cdc/http';
 import { LIMITS } from '@cdc/schemas';
+import { postgresSpan, traceMethods } from '@cdc/tracing';
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { mapError } from './db-errors.js';
 import { createEventsRepository } from './events-repository.js';
@@ -14,6 +16,8 @@ export const VERSION = '1.0.0';
 export interface AppDeps {
   db: Pick<TelemetryDb, 'pool'>;
   log: Logger;
+  /** Set when tracing is on: server spans, and a span per repository call under them. */
+  tracer?: Tracer;
 }
 
 export interface TelemetryApp {
@@ -25,7 +29,7 @@ export interface TelemetryApp {
  * The whole HTTP surface from injected dependencies and nothing global, so tests can
  * build as many instances as they need (one behind a cut-able proxy, say).
  */
-export function createApp({ db, log }: AppDeps): TelemetryApp {
+export function createApp({ db, log, tracer }: AppDeps): TelemetryApp {
   // pg emits 'error' when an idle pooled connection dies (database restart, network
   // cut); unheard, that event would crash the process. The pool drops the
   // connection and opens a new one on the next request: that is how the service
@@ -65,10 +69,12 @@ export function createApp({ db, log }: AppDeps): TelemetryApp {
     // The larger (batch) limit; the single route adds its own, stricter one.
     maxBodyBytes: BATCH_MAX_BODY_BYTES,
     mapError,
+    tracer,
   });
 
+  const events = createEventsRepository(db.pool);
   registerEventRoutes(app, {
-    repo: createEventsRepository(db.pool),
+    repo: tracer ? traceMethods(events, tracer, postgresSpan(db.pool.options.connectionString, 'telemetry_events')) : events,
     ingested: createIngestCounter(metrics.registry),
   });
   return { app, metrics };

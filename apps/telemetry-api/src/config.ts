@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, parseEnv, port } from '@cdc/config';
+import { endpointsSchema, logLevel, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -9,6 +9,8 @@ const schema = z.object({
   // enough; the database (max_connections 100) is shared with Debezium and the CRM.
   TELEMETRY_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: logLevel.default('info'),
+  // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
+  ...tracingEnv.shape,
 });
 
 export interface Config {
@@ -17,6 +19,8 @@ export interface Config {
   databaseUrl: string;
   poolMax: number;
   logLevel: z.infer<typeof logLevel>;
+  /** Undefined: tracing off. */
+  tracing: TracingConfig | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -27,5 +31,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.TELEMETRY_DATABASE_URL,
     poolMax: e.TELEMETRY_DB_POOL_MAX,
     logLevel: e.LOG_LEVEL,
+    tracing: toTracingConfig(e, 'telemetry-api'),
   };
 }

@@ -2,15 +2,18 @@ import { pino } from 'pino';
 import { loadDotEnv } from '@cdc/config';
 import { createTelemetryDb } from '@cdc/db/telemetry';
 import { exitOnSignals, startServer } from '@cdc/http';
-import { createApp, SERVICE } from './app.js';
+import { startTracing, traceLogOptions } from '@cdc/tracing';
+import { createApp, SERVICE, VERSION } from './app.js';
 import { loadConfig } from './config.js';
 
 loadDotEnv();
 const config = loadConfig();
-const log = pino({ name: SERVICE, level: config.logLevel });
+// With tracing on, every line written inside a span carries trace_id and span_id.
+const log = pino({ name: SERVICE, level: config.logLevel, ...traceLogOptions(config.tracing !== undefined) });
+const tracing = await startTracing(config.tracing, { serviceVersion: VERSION, log });
 
 const db = createTelemetryDb(config.databaseUrl, { max: config.poolMax });
-const { app } = createApp({ db, log });
+const { app } = createApp({ db, log, tracer: tracing.tracer });
 
 // The pool connects lazily: the service starts (and /health answers) while the
 // database is still down; /ready and the data routes say 503 until it is back.
@@ -18,6 +21,14 @@ const server = await startServer(app, {
   host: config.host,
   port: config.port,
   log,
-  onClose: () => db.close(),
+  // After the last request: its spans are queued by then, and the flush is bounded
+  // (a down collector cannot hold up the exit).
+  onClose: async () => {
+    try {
+      await db.close();
+    } finally {
+      await tracing.shutdown();
+    }
+  },
 });
 exitOnSignals(server, log);

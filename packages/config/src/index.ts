@@ -101,3 +101,5 @@ export type Endpoints = z.infer<typeof endpointsSchema>;
 export function loadEndpoints(env: Record<string, string | undefined> = process.env): Endpoints {
   return parseEnv('endpoints', endpointsSchema, env);
 }
+
+export * from './tracing.js';

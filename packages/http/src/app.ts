@@ -2,12 +2,14 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { jsonBody } from './json-body.js';
 import type { HttpMetrics } from './metrics.js';
 import { issuesFromZod, problem, ProblemType, validationProblem } from './problem.js';
 import { requestContext, type RequestVariables } from './request-context.js';
+import { traceRequests } from './tracing.js';
 
 export type ApiEnv = { Variables: RequestVariables };
 export type ApiApp = OpenAPIHono<ApiEnv>;
@@ -23,10 +25,13 @@ export interface ApiAppOptions {
   maxBodyBytes: number;
   /** Turns a known failure (a database outage, a unique violation) into a problem response. */
   mapError?: (err: Error, c: Context<ApiEnv>) => Response | undefined;
+  /** Set when tracing is on: a server span per request (see tracing.ts). */
+  tracer?: Tracer;
 }
 
 /**
- * The frame both APIs share, in request order: request id + access log, metrics,
+ * The frame both APIs share, in request order: the server span (tracing on only),
+ * request id + access log, metrics,
  * JSON body guards, then the routes; plus /health, /ready, /metrics, /openapi.json
  * (generated from the routes' zod schemas) and /docs. Every error leaves as
  * application/problem+json.
@@ -43,6 +48,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     },
   });
 
+  if (opts.tracer) app.use('*', traceRequests(opts.tracer));
   app.use('*', requestContext(opts.log));
   app.use('*', opts.metrics.middleware);
   app.use('*', ...jsonBody(opts.maxBodyBytes));

@@ -7,3 +7,4 @@ export * from './health.js';
 export * from './app.js';
 export * from './openapi.js';
 export * from './database.js';
+export * from './tracing.js';
