@@ -64,13 +64,12 @@ export class KafkaBroker implements Component {
     if (existsSync(join(this.dataDir, 'meta.properties'))) return;
     // The cluster id is kept so a re-format after a partial failure reuses it.
     const idFile = join(this.config.kafka.dir, 'cluster.id');
-    // Kafka cluster ids are 16 random bytes in URL-safe base64.
-    if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
+    if (!existsSync(idFile) || readFileSync(idFile, 'utf8').startsWith('-')) writeFileSync(idFile, newClusterId());
     const clusterId = readFileSync(idFile, 'utf8').trim();
     await run(this.name, javaCommand(), [
       '-cp', `${this.libDir}/*`,
       `-Dlog4j2.configurationFile=${join(this.config.root, 'scripts/stack/maven/log4j2.yaml')}`,
-      'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props,
+      'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props,
     ]);
   }
 
@@ -154,5 +153,18 @@ export class KafkaBroker implements Component {
   stop(): Promise<'stopped' | 'killed' | 'not running'> {
     // Controlled shutdown flushes logs and avoids a slow log recovery on the next start.
     return stopStarted(this.pidFile, this.marker, 60_000);
+  }
+}
+
+/**
+ * 16 random bytes in URL-safe base64, like Kafka's Uuid.randomUuid, which also
+ * never returns one starting with '-': command-line tools would read it as an option
+ * (StorageTool did, in about one fresh state directory in 64, and the saved id made
+ * every later `up` fail the same way).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
