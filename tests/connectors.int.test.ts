@@ -17,10 +17,18 @@ function setup(...args: string[]) {
 }
 
 const BROKEN = 'broken-check-connector';
+let brokenDir: string | undefined;
 
 afterAll(async () => {
   await connect.delete(BROKEN).catch(() => {});
-  await db.crm.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'broken_check' AND NOT active").catch(() => {});
+  await db.crm.query('DROP PUBLICATION IF EXISTS no_such_publication').catch(() => {});
+  // The slot stays active for a moment after the connector is deleted.
+  for (let i = 0; i < 20; i++) {
+    const { rowCount } = await db.crm.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'broken_check' AND NOT active").catch(() => ({ rowCount: 0 }));
+    const left = await db.crm.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'broken_check'");
+    if (rowCount || left.rowCount === 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   await Promise.all([db.crm.end(), db.telemetry.end()]);
 });
 
@@ -38,6 +46,7 @@ describe('npm run setup:connectors', () => {
     // Valid enough to be accepted, but its publication does not exist and may not be created.
     const base = connector('crm-connector');
     const dir = mkdtempSync(path.join(tmpdir(), 'connectors-'));
+    brokenDir = dir;
     writeFileSync(
       path.join(dir, 'broken.json'),
       JSON.stringify({
@@ -57,5 +66,15 @@ describe('npm run setup:connectors', () => {
     expect(r.stderr).toMatch(new RegExp(`✘ ${BROKEN}: .*FAILED`));
     expect(r.stderr).toMatch(/no_such_publication|publication/i);
     expect(r.stderr).toMatch(/\n\s+at /); // a Java stack trace
+  }, 240_000);
+
+  it('restarts a connector repaired after FAILED and reports RUNNING in the same run (not the stale failure)', async () => {
+    expect(brokenDir, 'runs after the failing case').toBeDefined();
+    // The repair: the publication the connector names now exists.
+    await db.crm.query('CREATE PUBLICATION no_such_publication FOR TABLE public.users');
+    const r = setup('--dir', brokenDir!);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`✔ ${BROKEN}\\s+RUNNING`));
+    await connect.delete(BROKEN);
   }, 240_000);
 });

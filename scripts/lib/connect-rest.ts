@@ -97,16 +97,24 @@ export class ConnectClient {
 
   /**
    * Waits until the connector and all its tasks are RUNNING. A FAILED task ends the
-   * wait at once with the task's stack trace, which is where the cause is.
+   * wait with the task's stack trace, which is where the cause is: at once, or, right
+   * after a restart (`afterRestart`), once the restart has visibly happened (another
+   * state seen) or FAILED has stood for `graceMs` — the status endpoint goes on
+   * reporting the old failure for a moment after a restart is accepted.
    */
-  async waitRunning(name: string, timeoutMs = 60_000): Promise<ConnectorStatus> {
+  async waitRunning(name: string, timeoutMs = 60_000, opts: { afterRestart?: boolean; graceMs?: number } = {}): Promise<ConnectorStatus> {
     const deadline = Date.now() + timeoutMs;
+    const graceUntil = opts.afterRestart ? Date.now() + (opts.graceMs ?? 20_000) : 0;
+    let restartSeen = !opts.afterRestart;
     let last: ConnectorStatus | undefined;
     while (Date.now() < deadline) {
       last = await this.status(name).catch(() => undefined);
       if (last) {
         const failed = [last.connector, ...last.tasks].find((t) => t.state === 'FAILED');
-        if (failed) throw new ConnectError(`connector ${name} FAILED:\n${failed.trace ?? '(no trace)'}`);
+        if (!failed) restartSeen = true;
+        if (failed && (restartSeen || Date.now() >= graceUntil)) {
+          throw new ConnectError(`connector ${name} FAILED:\n${failed.trace ?? '(no trace)'}`);
+        }
         if (last.connector.state === 'RUNNING' && last.tasks.length > 0 && last.tasks.every((t) => t.state === 'RUNNING')) {
           return last;
         }

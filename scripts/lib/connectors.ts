@@ -51,10 +51,9 @@ export async function applyConnector(
 ): Promise<ConnectorStatus> {
   await client.apply(def.name, def.config);
   const status = await client.status(def.name);
-  if (status && [status.connector, ...status.tasks].some((t) => t.state === 'FAILED')) {
-    await client.restart(def.name);
-  }
-  return client.waitRunning(def.name, timeoutMs);
+  const failed = status !== undefined && [status.connector, ...status.tasks].some((t) => t.state === 'FAILED');
+  if (failed) await client.restart(def.name);
+  return client.waitRunning(def.name, timeoutMs, { afterRestart: failed });
 }
 
 export { ConnectClient, ConnectError };
