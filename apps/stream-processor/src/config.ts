@@ -22,6 +22,8 @@ const schema = z.object({
   CLICKHOUSE_URL: endpointsSchema.shape.CLICKHOUSE_URL,
   CLICKHOUSE_USER: endpointsSchema.shape.CLICKHOUSE_USER,
   CLICKHOUSE_PASSWORD: endpointsSchema.shape.CLICKHOUSE_PASSWORD,
+  // How often the enrich group's lag is read from Kafka (cdc_processor_consumer_lag_messages).
+  STREAM_PROCESSOR_LAG_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // How often debezium.freshness is read into the cdc_clickhouse_* metrics.
   CDC_FRESHNESS_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   // How often deleted users' empty entries are removed from debezium.users_join.
@@ -49,6 +51,7 @@ export interface Config {
   retries: number;
   breakerResetMs: number;
   freshnessPollMs: number;
+  lagPollMs: number;
   usersJoinPurgeMs: number;
   /** Undefined: tracing off. */
   tracing: TracingConfig | undefined;
@@ -71,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fetchBytes: e.STREAM_PROCESSOR_FETCH_BYTES,
     retries: e.STREAM_PROCESSOR_RETRIES,
     breakerResetMs: e.STREAM_PROCESSOR_BREAKER_RESET_MS,
+    lagPollMs: e.STREAM_PROCESSOR_LAG_POLL_MS,
     freshnessPollMs: e.CDC_FRESHNESS_POLL_MS,
     usersJoinPurgeMs: e.CDC_USERS_JOIN_PURGE_MS,
     tracing: toTracingConfig(e, 'stream-processor'),

@@ -8,6 +8,7 @@ import { loadDotEnv } from '@cdc/config';
 import { createSchemaRegistry } from '@cdc/kafka';
 import { startTracing, traceLogOptions } from '@cdc/tracing';
 import { startCdcMonitor } from './cdc-monitor.js';
+import { startLagMonitor } from './consumer-lag.js';
 import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
 import { createProcessorMetrics } from './metrics.js';
@@ -40,13 +41,21 @@ const kafka = new Kafka({
 });
 
 let processor: Processor | undefined;
+const lag = startLagMonitor({
+  kafka,
+  groupId: `${config.groupPrefix}-enrich`,
+  topic: config.eventsTopic,
+  gauge: metrics.lag,
+  pollMs: config.lagPollMs,
+  log,
+});
 
 const app = new Hono();
 app.get('/health', (c) => c.json({ status: 'ok', service: 'stream-processor' }));
 app.get('/ready', (c) =>
-  processor?.ready()
+  processor?.ready() && lag.kafkaReachable()
     ? c.json({ status: 'ready' })
-    : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined }, 503),
+    : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined, kafka: lag.kafkaReachable() }, 503),
 );
 app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 registerQueryRoute(app, ch);
@@ -84,6 +93,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
     monitor.stop();
+    void lag.stop();
     void (processor?.stop() ?? Promise.resolve())
       .catch((err: Error) => log.error({ err: err.message }, 'stopping the consumers failed'))
       // Traces last: the spans of the final batches are queued by then (the flush is bounded).

@@ -30,7 +30,7 @@ export function createProcessorMetrics(registry: Registry) {
     }),
     lag: new Gauge({
       name: 'cdc_processor_consumer_lag_messages',
-      help: 'Messages behind the partition high watermark, as of the last batch',
+      help: 'Messages of the events topic not yet committed by the enrich group (high watermark − committed offset), read from Kafka every STREAM_PROCESSOR_LAG_POLL_MS',
       labelNames: ['topic', 'partition'] as const,
       registers: [registry],
     }),

@@ -280,7 +280,6 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     const last = messages[messages.length - 1]!.offset;
     payload.resolveOffset(last);
     await enrichConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     await heartbeat();
   }
 
