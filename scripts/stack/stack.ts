@@ -29,8 +29,10 @@ export function components(config: StackConfig): Component[] {
           entry: 'apps/chdb-server/src/main.ts',
           host: ch.url.hostname,
           port: Number(ch.url.port || 8123),
-          healthPath: '/ping',
-          expectBody: (b) => b === 'Ok.\n',
+          // A query, not /ping: chDB runs one query at a time, and /ping answered `Ok.`
+          // while every query waited behind a hung mutation (docs/operations.md §4.7).
+          healthPath: '/?query=SELECT%201',
+          expectBody: (b) => b === '1\n',
           env: {
             CHDB_DATA_PATH: ch.dataDir,
             CLICKHOUSE_HTTP_HOST: ch.url.hostname,
