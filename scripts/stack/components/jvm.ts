@@ -35,9 +35,12 @@ export async function ensureDebeziumPlugin(config: StackConfig): Promise<string>
     'dependency:unpack',
     `-Dartifact=io.debezium:debezium-connector-postgres:${version}:tar.gz:plugin`,
     `-DoutputDirectory=${pluginPath}`,
-    // Maven's "already unpacked" markers live with the output, so deleting the cache
-    // really re-unpacks instead of being skipped by a stale marker elsewhere.
-    `-DmarkersDirectory=${join(pluginPath, '.markers')}`,
+    // maven-dependency-plugin 2.8 has no user property for markersDirectory: its
+    // "already unpacked" marker stays in scripts/stack/maven/target, shared by every
+    // STACK_DIR of this checkout, and a second state directory (or a deleted cache)
+    // would get an empty plugin path. This code only runs without our own .complete
+    // marker, so always unpacking is what is wanted.
+    '-Dmdep.overWriteReleases=true',
   ]);
   if (!existsSync(join(pluginPath, 'debezium-connector-postgres'))) {
     throw new StackError('maven', `Debezium plugin ${version} unpacked without a debezium-connector-postgres directory: ${readdirSync(pluginPath).join(', ')}`);
