@@ -12,12 +12,15 @@ export interface DbError {
   message: string;
 }
 
-// Connection-level SQLSTATE classes and codes: the database is down, restarting or full.
-const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+// Connection-level SQLSTATE classes and codes: the database is down, restarting or full,
+// or (3D000) not there at all, as for a moment while a restored copy is renamed into place.
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300|3D000)/;
+// 55000 is a broad class; only this message of it means the database refuses connections.
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|is not currently accepting connections/i;
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-// Prisma: can't reach (P1001), timed out (P1002, P1008), closed (P1017), pool timeout (P2024).
-const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
+// Prisma: can't reach (P1001), timed out (P1002, P1008), no such database (P1003), closed (P1017), pool timeout (P2024).
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1003', 'P1008', 'P1017', 'P2024']);
+const UNAVAILABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'DatabaseDoesNotExist', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionAlreadyClosed']);
 
 interface Shape {
   code?: unknown;
@@ -45,7 +48,7 @@ export function classifyDbError(err: unknown): DbError | undefined {
     (code && (UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_NODE_CODES.has(code))) ||
     (adapter?.kind && UNAVAILABLE_ADAPTER_KINDS.has(adapter.kind)) ||
     (sqlstate && UNAVAILABLE_SQLSTATE.test(sqlstate)) ||
-    /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(message)
+    UNAVAILABLE_MESSAGE.test(message)
   ) {
     return { kind: 'unavailable', message };
   }
