@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/lib/net.js';
 import type { Report } from '../scripts/ops/slots-core.js';
 import { connect, env, pools, until } from './support/cdc.js';
+import { runScript, type ScriptRun } from './support/run-script.js';
 
 /**
  * `npm run ops:slots` against the stack's real replication slots. The crm-connector
@@ -13,32 +12,14 @@ import { connect, env, pools, until } from './support/cdc.js';
  * shared. WAL is written into a scratch table that no publication includes, so no
  * change event is produced by this test.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const CONNECTOR = 'crm-connector';
 const SLOT = 'dbz_crm';
 const SCRATCH = `ops_slots_test_${randomBytes(4).toString('hex')}`;
 const MiB = 1024 * 1024;
 const db = pools();
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function slots(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/ops/slots.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...extraEnv },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function slots(args: string[], extraEnv: Record<string, string> = {}): Promise<ScriptRun> {
+  return runScript('scripts/ops/slots.ts', args, extraEnv);
 }
 
 async function report(args: string[]): Promise<{ code: number | null; report: Report }> {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import type { GroupInfo } from './groups.js';
 import type { TailLine } from './tail.js';
 import type { TopicInfo } from './topics.js';
+import { runScript, type ScriptRun } from '../../tests/support/run-script.js';
 
 /**
  * The three commands as child processes against the stack's broker, on a topic and a
@@ -15,7 +14,6 @@ import type { TopicInfo } from './topics.js';
  */
 loadDotEnv();
 const env = loadEndpoints();
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const suffix = randomBytes(4).toString('hex');
 const TOPIC = `kafka-cli-test-${suffix}`;
 const GROUP = `kafka-cli-test-${suffix}`;
@@ -33,25 +31,8 @@ const P0 = [
 ];
 const P1 = [{ key: Buffer.from('plain-key'), value: Buffer.from('not json at all') }];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/kafka/cli.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, KAFKA_BROKERS: env.KAFKA_BROKERS.join(',') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(...args: string[]): Promise<ScriptRun> {
+  return runScript('scripts/kafka/cli.ts', args, { KAFKA_BROKERS: env.KAFKA_BROKERS.join(',') });
 }
 
 const tailGroups = async () => (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('kafka-cli-tail-'));
@@ -178,16 +159,7 @@ describe('scripts/kafka/cli.ts against the stack', () => {
   });
 
   it('exits 1 naming the broker when Kafka is unreachable', async () => {
-    const run = await new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/kafka/cli.ts', 'topics'], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout: '', stderr }));
-    });
+    const run = await runScript('scripts/kafka/cli.ts', ['topics'], { KAFKA_BROKERS: '127.0.0.1:1' });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('cannot connect to Kafka at 127.0.0.1:1');
   });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
 import { EXIT, ImportError } from '../errors.js';
 import { generateRecords, type GenerateOptions } from '../generator.js';
 import { runImport, type ImportOptions } from '../import.js';
+import { runScript, type ScriptRun } from '../../../tests/support/run-script.js';
 
 /*
  * Integration tests against the real crm_db / telemetry_db of the native stack. Other
@@ -21,7 +21,6 @@ import { runImport, type ImportOptions } from '../import.js';
  */
 
 const ROOT = join(import.meta.dirname, '../../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const RUN = randomBytes(4).toString('hex');
 const DOMAIN = `import-test-${RUN}.example`;
 const USER_BASE = 800_000_000 + randomInt(0, 1_000) * 1_000_000; // this run owns [USER_BASE, USER_BASE + 1,000,000)
@@ -74,16 +73,8 @@ function generated(name: string, o: GenerateOptions) {
   return { file: write(name, text), expected };
 }
 
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['scripts/import/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...extraEnv } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<ScriptRun> {
+  return runScript('scripts/import/cli.ts', args, extraEnv);
 }
 
 describe('the sample files (data/samples)', () => {
