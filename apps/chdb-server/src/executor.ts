@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import { Engine, type InsertOutput, type QueryOutput } from './engine.js';
 import { ClickHouseError, Codes, chError, fromEngineError } from './errors.js';
-import { leadingKeyword, mayChangeDatabase, mayChangeSettings } from './sql-sniff.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isBinaryFormat } from './formats.js';
+import { formatClause, leadingKeyword, mayChangeDatabase, mayChangeSettings } from './sql-sniff.js';
 
 export interface ExecRequest {
   /** The statement: the `query` URL param, or the whole body when there is none. */
@@ -196,7 +200,7 @@ export class Executor {
   ): Promise<ExecResult> {
     try {
       if (insert) {
-        const out = await this.#engine.insert(sql, req.data);
+        const out = isBinaryFormat(formatClause(sql)) ? await this.#insertFromFile(sql, req.data) : await this.#engine.insert(sql, req.data);
         return { kind: 'insert', body: EMPTY, summary: insertSummary(out) };
       }
       const params = bound ? { ...req.queryParams } : undefined;
@@ -214,6 +218,26 @@ export class Executor {
         };
       }
       throw err;
+    }
+  }
+
+  /**
+   * chDB's raw insert entry reads only the first few tens of KB of a binary body
+   * (RowBinary, Native, Parquet, …) and reports success: rows were silently lost.
+   * Its `FROM INFILE` reads a whole file, so a binary body goes through one, the
+   * statement's trailing `FORMAT x` becoming `FROM INFILE '<file>' FORMAT x`.
+   */
+  async #insertFromFile(sql: string, data: Buffer): Promise<InsertOutput> {
+    const m = /\bFORMAT\s+[A-Za-z][A-Za-z0-9_]*\s*;?\s*$/i.exec(sql);
+    if (!m) throw chError(Codes.SYNTAX_ERROR, 'a binary INSERT must end with its FORMAT clause (INSERT INTO t [(columns)] FORMAT RowBinary)');
+    const dir = await mkdtemp(join(tmpdir(), 'chdb-insert-'));
+    try {
+      const file = join(dir, 'body');
+      await writeFile(file, data);
+      const rewritten = `${sql.slice(0, m.index)}FROM INFILE '${file}' ${m[0]}`;
+      return await this.#engine.insert(rewritten, EMPTY);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -4,6 +4,10 @@ const binary = new RegExp(
   'i',
 );
 
+export function isBinaryFormat(format: string | undefined): boolean {
+  return format !== undefined && binary.test(format);
+}
+
 /** Content-Type for an output format, following what a ClickHouse server sends. */
 export function contentTypeFor(format: string): string {
   if (/^(JSON|NDJSON)/i.test(format)) return 'application/json; charset=UTF-8';

@@ -327,6 +327,22 @@ describe('raw HTTP', () => {
     expect(JSON.parse(post.headers.get('x-clickhouse-summary') ?? '{}').written_rows).toBe('1');
   });
 
+  it('binary INSERT bodies (RowBinary, Native, Parquet) arrive whole, not just their first block', async () => {
+    await client.command({ query: 'CREATE TABLE bin_t (a UInt64, s String) ENGINE = MergeTree ORDER BY a' });
+    for (const format of ['RowBinary', 'Native', 'Parquet']) {
+      await client.command({ query: 'TRUNCATE TABLE bin_t' });
+      // ~1.4 MB of rows, made by the engine itself in that format.
+      const body = Buffer.from(
+        await (await fetch(`${server.url}/?query=${encodeURIComponent(`SELECT number AS a, toString(number) AS s FROM numbers(100000) FORMAT ${format}`)}`)).arrayBuffer(),
+      );
+      const res = await fetch(`${server.url}/?query=${encodeURIComponent(`INSERT INTO bin_t FORMAT ${format}`)}`, { method: 'POST', body });
+      expect(res.status, `${format}: ${await res.clone().text()}`).toBe(200);
+      expect(JSON.parse(res.headers.get('x-clickhouse-summary') ?? '{}').written_rows, format).toBe('100000');
+      const [got] = await json<{ n: number; total: number; top: string }>('SELECT count() AS n, sum(a) AS total, max(s) AS top FROM bin_t');
+      expect({ n: Number(got!.n), total: Number(got!.total), top: got!.top }, format).toEqual({ n: 100_000, total: 4_999_950_000, top: '99999' });
+    }
+  });
+
   it('INSERT data after the query param, as curl sends it', async () => {
     await client.command({ query: 'CREATE TABLE curl_t (a UInt8, s String) ENGINE = MergeTree ORDER BY a' });
     const res = await fetch(
