@@ -60,6 +60,15 @@ export class ConnectClient {
     }
   }
 
+  async config(name: string): Promise<Record<string, string> | undefined> {
+    return this.call<Record<string, string>>('GET', `/connectors/${encodeURIComponent(name)}/config`);
+  }
+
+  /** The source offsets Connect stores for the connector (Debezium's LSN), Connect ≥ 3.5 (KIP-875). */
+  async offsets(name: string): Promise<unknown> {
+    return this.call('GET', `/connectors/${encodeURIComponent(name)}/offsets`);
+  }
+
   async status(name: string): Promise<ConnectorStatus | undefined> {
     return this.call<ConnectorStatus>('GET', `/connectors/${encodeURIComponent(name)}/status`);
   }

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import pg from 'pg';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { endpointsSchema, parseEnv } from '@cdc/config';
+import { ConnectClient } from '../lib/connect-rest.js';
 
 // ---------------------------------------------------------------------------------------------
 // configuration
@@ -234,9 +235,9 @@ export class ClickHouseHttp {
 
   /**
    * Streams a SELECT's output, gzipped, into `file`; the row count from the summary header.
-   * TabSeparated, not Native: chdb-server's INSERT path truncates binary bodies (Native,
-   * RowBinary, Parquet fail with CANNOT_READ_ALL_DATA on anything but small inputs), while
-   * TabSeparated round-trips every value exactly, invalid UTF-8 and NUL bytes included.
+   * TabSeparated: readable with zcat, and it round-trips every value exactly, invalid
+   * UTF-8 and NUL bytes included (chosen when chdb-server still cut binary INSERT bodies
+   * short; since fixed).
    */
   async exportRows(select: string, file: string): Promise<number> {
     const res = await this.request(`${select} FORMAT TabSeparated`);
@@ -337,27 +338,23 @@ export async function setGroupOffsets(
 // ---------------------------------------------------------------------------------------------
 // Kafka Connect
 
-async function getJson(url: URL): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  if (!res.ok) return { error: `${res.status} ${await res.text()}` };
-  return res.json();
+/** What Connect answered, or the error: a backup records the state it could read. */
+async function orError<T>(read: Promise<T>): Promise<T | { error: string }> {
+  return read.catch((err: Error) => ({ error: err.message }));
 }
 
 export async function connectState(config: OpsConfig): Promise<ConnectEntry> {
-  const base = config.KAFKA_CONNECT_URL;
-  const names = (await getJson(new URL('/connectors', base))) as string[];
+  const connect = new ConnectClient(config.KAFKA_CONNECT_URL);
   const connectors = [];
-  for (const name of names.sort()) {
-    const path = `/connectors/${encodeURIComponent(name)}`;
+  for (const name of (await connect.list()).sort()) {
     connectors.push({
       name,
-      status: await getJson(new URL(`${path}/status`, base)),
-      // Debezium's source offsets (the LSN it resumes from), Connect ≥ 3.5 (KIP-875).
-      offsets: await getJson(new URL(`${path}/offsets`, base)),
-      config: (await getJson(new URL(`${path}/config`, base))) as Record<string, string>,
+      status: await orError(connect.status(name)),
+      offsets: await orError(connect.offsets(name)),
+      config: (await connect.config(name)) ?? {},
     });
   }
-  return { url: base, connectors };
+  return { url: config.KAFKA_CONNECT_URL, connectors };
 }
 
 // ---------------------------------------------------------------------------------------------

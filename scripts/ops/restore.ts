@@ -33,6 +33,7 @@ import { loadDotEnv } from '@cdc/config';
 import { ConnectClient, applyConnector, loadConnectorDefinitions } from '../lib/connectors.js';
 import { describeDiff, isEqual, TELEMETRY_EVENTS, USERS, waitForEquality } from '../lib/cdc-compare.js';
 import { loadMigrations } from '../lib/clickhouse-migrations.js';
+import { dropSlotWhenReleased } from '../lib/replication-slots.js';
 import {
   clickhouseHttp, connArgs, holdsData, kafkaAdmin, loadOpsConfig, pgClient, pgParts, quoteIdent, readManifest,
   runPgTool, setGroupOffsets, sha256File, SOURCES, sourceUrl, stamp,
@@ -130,8 +131,7 @@ async function connectorsOf(connect: ConnectClient, config: OpsConfig, source: S
   const database = pgParts(sourceUrl(config, source)).database;
   const found = [];
   for (const name of await connect.list()) {
-    const res = await fetch(new URL(`/connectors/${encodeURIComponent(name)}/config`, config.KAFKA_CONNECT_URL));
-    const cfg = (await res.json()) as Record<string, string>;
+    const cfg = (await connect.config(name)) ?? {};
     const db = cfg['database.dbname'];
     if (db === `\${env:${source.toUpperCase()}_DB_NAME}` || db === database) found.push({ name, config: cfg });
   }
@@ -139,18 +139,7 @@ async function connectorsOf(connect: ConnectClient, config: OpsConfig, source: S
 }
 
 async function dropSlot(c: pg.Client, slot: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await c.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (r.rowCount === 0) return;
-    if (!r.rows[0]!.active) {
-      await c.query('SELECT pg_drop_replication_slot($1)', [slot]);
-      log(`✔ replication slot ${slot} dropped`);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`replication slot ${slot} still active after 60 s`);
-    await sleep(500);
-  }
+  if (await dropSlotWhenReleased(c, slot)) log(`✔ replication slot ${slot} dropped`);
 }
 
 /** The captured table of each source: what Debezium streams and ClickHouse mirrors. */

@@ -212,8 +212,7 @@ function componentNamed(config: StackConfig, name: string | undefined): Componen
  * For tests and benchmarks that need a component out of the way for a while.
  */
 export async function pauseComponent(config: StackConfig, name: string): Promise<{ wasRunning: boolean; resume: () => Promise<void> }> {
-  const c = components(config).find((x) => x.name === name);
-  if (!c) throw new Error(`no stack component named ${name}`);
+  const c = componentNamed(config, name);
   if (c.pid() === undefined) return { wasRunning: false, resume: async () => {} };
   await c.stop();
   return { wasRunning: true, resume: () => c.start() };

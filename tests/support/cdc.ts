@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { loadStackConfig } from '../../scripts/stack/config.js';
 import { components, up } from '../../scripts/stack/stack.js';
+import { dropSlotWhenReleased } from '../../scripts/lib/replication-slots.js';
 import { applyConnector, ConnectClient, loadConnectorDefinitions, type ConnectorDefinition } from '../../scripts/lib/connectors.js';
 
 loadDotEnv();
@@ -37,19 +38,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   }
 }
 
-/**
- * Drops a replication slot once its consumer has let go of it (a slot stays active
- * for a moment after its connector is deleted); a missing slot is fine.
- */
-export async function dropSlotWhenReleased(db: Pick<pg.Pool, 'query'>, slot: string): Promise<void> {
-  await until(`replication slot ${slot} to be released`, async () => {
-    const r = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (r.rowCount === 0) return true;
-    if (r.rows[0]!.active) return undefined;
-    await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
-    return true;
-  });
-}
+export { dropSlotWhenReleased };
 
 /**
  * Removes a connector as if it had never been registered: the connector, its

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { startTracing, traceLogOptions, type Tracing } from '@cdc/tracing';
 import { env } from '../../../tests/support/cdc.js';
@@ -41,6 +41,24 @@ const recordingSink = (into: number[]): AnalyticsSink => ({
   ping: async () => {},
 });
 
+/** JSON log lines of a processor, collected in `into`, with trace ids when `config` traces. */
+function captureLog(config: ReturnType<typeof loadConfig>, into: Record<string, unknown>[]) {
+  return pino({ level: 'info', ...traceLogOptions(config.tracing !== undefined) }, { write: (l: string) => void into.push(JSON.parse(l)) });
+}
+
+/** A processor on this file's private topics, recording what it writes instead of ClickHouse. */
+function startPrivateProcessor(groupPrefix: string, log: Logger, tracing: Tracing, written: number[]) {
+  return startProcessor({
+    kafka,
+    sink: recordingSink(written),
+    guard: createGuard({ retries: 0, minTimeoutMs: 10, maxTimeoutMs: 10, resetTimeoutMs: 1000, log }),
+    metrics: createProcessorMetrics(new Registry()),
+    log,
+    tracer: tracing.tracer,
+    config: { usersTopic: USERS, eventsTopic: EVENTS, groupPrefix, chunkSize: 1000, fetchBytes: 1024 * 1024 },
+  });
+}
+
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   await admin.connect();
@@ -54,17 +72,9 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '100',
   });
-  const log = pino({ level: 'info', ...traceLogOptions(config.tracing !== undefined) }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const log = captureLog(config, lines);
   tracing = await startTracing(config.tracing, { log });
-  processor = await startProcessor({
-    kafka,
-    sink: recordingSink(written),
-    guard: createGuard({ retries: 0, minTimeoutMs: 10, maxTimeoutMs: 10, resetTimeoutMs: 1000, log }),
-    metrics: createProcessorMetrics(new Registry()),
-    log,
-    tracer: tracing.tracer,
-    config: { usersTopic: USERS, eventsTopic: EVENTS, groupPrefix: RUN, chunkSize: 1000, fetchBytes: 1024 * 1024 },
-  });
+  processor = await startPrivateProcessor(RUN, log, tracing, written);
 }, 120_000);
 
 afterAll(async () => {
@@ -132,18 +142,10 @@ describe('stream-processor tracing', () => {
     expect(config.tracing).toBeUndefined();
     const off = await startTracing(config.tracing);
     const offLines: Record<string, unknown>[] = [];
-    const log = pino({ level: 'info', ...traceLogOptions(config.tracing !== undefined) }, { write: (l: string) => void offLines.push(JSON.parse(l)) });
+    const log = captureLog(config, offLines);
     const offWritten: number[] = [];
-    untraced = await startProcessor({
-      kafka,
-      sink: recordingSink(offWritten),
-      guard: createGuard({ retries: 0, minTimeoutMs: 10, maxTimeoutMs: 10, resetTimeoutMs: 1000, log }),
-      metrics: createProcessorMetrics(new Registry()),
-      log,
-      tracer: off.tracer,
-      // Its own groups: it reads the whole (private) topic again, poison message included.
-      config: { usersTopic: USERS, eventsTopic: EVENTS, groupPrefix: `${RUN}-off`, chunkSize: 1000, fetchBytes: 1024 * 1024 },
-    });
+    // Its own groups: it reads the whole (private) topic again, poison message included.
+    untraced = await startPrivateProcessor(`${RUN}-off`, log, off, offWritten);
     const deadline = Date.now() + 60_000;
     while (!offLines.some((l) => l.msg === 'poison message → DLQ') || offWritten.length === 0) {
       if (Date.now() > deadline) throw new Error('the untraced processor did not process the topic within 60 s');
