@@ -350,7 +350,7 @@ describe('metric catalog read from the apps', () => {
         'cdc_processor_messages_total', 'cdc_processor_write_failures_total', 'cdc_processor_batch_duration_seconds',
         'cdc_processor_freshness_seconds', 'cdc_processor_consumer_lag_messages', 'cdc_processor_users_known',
         'cdc_processor_clickhouse_circuit_open', 'cdc_clickhouse_lag_seconds', 'cdc_clickhouse_changes_5m',
-        'cdc_clickhouse_seconds_since_last_change', 'cdc_clickhouse_kafka_errors', 'cdc_monitor_up',
+        'cdc_clickhouse_seconds_since_last_change', 'cdc_clickhouse_kafka_errors', 'cdc_clickhouse_kafka_messages', 'cdc_monitor_up',
       ]),
     );
   });

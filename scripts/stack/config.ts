@@ -8,6 +8,11 @@ const seconds = z.coerce.number().positive();
 
 const stackEnvSchema = endpointsSchema.extend({
   STACK_DIR: z.string().default('.stack'),
+  /**
+   * Downloaded jars and the built registry. Unset: `<STACK_DIR>/cache`. A second stack
+   * (the tests' own) points it at the first one's, so it downloads nothing again.
+   */
+  STACK_CACHE_DIR: z.string().optional(),
   /** Debian's PostgreSQL 15 binaries; initdb/pg_ctl are not on PATH by default. */
   PG_BIN: z.string().default('/usr/lib/postgresql/15/bin'),
   KAFKA_CONTROLLER_PORT: port.default(9093),
@@ -81,7 +86,7 @@ export function loadStackConfig(env: Record<string, string | undefined> = proces
     env: e,
     root: REPO_ROOT,
     stateDir,
-    cacheDir: resolve(stateDir, 'cache'),
+    cacheDir: e.STACK_CACHE_DIR ? resolve(REPO_ROOT, e.STACK_CACHE_DIR) : resolve(stateDir, 'cache'),
     logDir,
     runDir: resolve(stateDir, 'run'),
     postgres: [

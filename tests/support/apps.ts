@@ -14,6 +14,9 @@ export interface RunningApp {
 }
 
 
+/** Every consumer group a stream processor started with STREAM_PROCESSOR_GROUP=<prefix> may create: a test that starts one deletes them. */
+export const processorGroups = (prefix: string): string[] => [`${prefix}-users`, `${prefix}-enrich`, `${prefix}-users-dead-lettered`];
+
 /**
  * An app as its own process, as in production (its own event loop and pool), on a
  * free loopback port; resolves once GET /health answers.

@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { seedFrom } from './seed.js';
 
 // ---------------------------------------------------------------- run size and seed
 
@@ -25,8 +26,8 @@ function envInt(name: string, fallback: number): number {
 
 /** Invalid requests each fuzz file sends (split over its properties): FUZZ_RUNS, at least 50. */
 export const FUZZ_RUNS = Math.max(50, envInt('FUZZ_RUNS', 2000));
-/** FUZZ_SEED replays a run; the summary line prints the one used. */
-export const SEED = envInt('FUZZ_SEED', 20_261_125);
+/** FUZZ_SEED replays a run (or `random`); the summary line prints the one used. */
+export const SEED = seedFrom('FUZZ_SEED', 20_261_125);
 /** No single answer may take longer: a hang fails the property with a TimeoutError. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const TEST_TIMEOUT_MS = Math.max(120_000, FUZZ_RUNS * 100);

@@ -6,7 +6,8 @@ import { Gauge, type Registry } from 'prom-client';
  * Watches the ClickHouse side of the CDC pipeline (clickhouse/0004–0006):
  * - reads debezium.freshness into Prometheus gauges, so "how far behind are we" is
  *   a metric and an alert, not only a query;
- * - counts the rows of debezium.kafka_errors per topic;
+ * - counts the rows of debezium.kafka_errors per topic, and what became of every
+ *   offset ClickHouse read (debezium.kafka_trace: change, error or skip);
  * - removes deleted users' empty entries from debezium.users_join (a Join table
  *   cannot drop a key on insert; a mutation can).
  * A failed round is logged and shown as cdc_monitor_up 0; the next one tries again.
@@ -56,6 +57,12 @@ export function startCdcMonitor(opts: {
     labelNames: ['topic'] as const,
     registers: [registry],
   });
+  const messages = new Gauge({
+    name: 'cdc_clickhouse_kafka_messages',
+    help: 'Offsets of a consumed topic ClickHouse has read, by outcome: change applied, error row, or skipped (tombstone, empty value, compacted away)',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'cdc_monitor_up',
     help: '1 when the last read of the ClickHouse CDC state succeeded',
@@ -68,8 +75,14 @@ export function startCdcMonitor(opts: {
       const errs = await (
         await ch.query({ query: 'SELECT topic, count() AS n FROM debezium.kafka_errors GROUP BY topic', format: 'JSONEachRow' })
       ).json<{ topic: string; n: number | string }>();
-      // Both reads first, then every gauge at once: a scrape never sees half a round.
-      for (const g of [lag, changes, sinceLast, errors]) g.reset();
+      const trace = await (
+        await ch.query({
+          query: 'SELECT topic, sum(changes) AS change, sum(errors) AS error, sum(skipped) AS skipped FROM debezium.kafka_trace GROUP BY topic',
+          format: 'JSONEachRow',
+        })
+      ).json<{ topic: string; change: number | string; error: number | string; skipped: number | string }>();
+      // Every read first, then every gauge at once: a scrape never sees half a round.
+      for (const g of [lag, changes, sinceLast, errors, messages]) g.reset();
       for (const r of fresh) {
         lag.set({ table: r.source_table, stat: 'p50' }, r.lag_p50_s);
         lag.set({ table: r.source_table, stat: 'p99' }, r.lag_p99_s);
@@ -78,6 +91,9 @@ export function startCdcMonitor(opts: {
         sinceLast.set({ table: r.source_table }, r.seconds_since_last_change);
       }
       for (const e of errs) errors.set({ topic: e.topic }, Number(e.n));
+      for (const t of trace) {
+        for (const outcome of ['change', 'error', 'skipped'] as const) messages.set({ topic: t.topic, outcome }, Number(t[outcome]));
+      }
       up.set(1);
     } catch (err) {
       up.set(0);
