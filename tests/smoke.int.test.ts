@@ -6,6 +6,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadEndpoints } from '@cdc/config';
 import { ConnectClient } from '../scripts/lib/connect-rest.js';
 import { dropSlotWhenReleased, until } from './support/cdc.js';
+import { deleteTestGroups, testGroupId } from './support/kafka-groups.js';
 
 /**
  * The whole path once, with plain SQL and nothing of the product's own code:
@@ -68,7 +69,7 @@ beforeAll(async () => {
       ENGINE = Kafka
       SETTINGS kafka_broker_list = '${env.KAFKA_BROKERS.join(',')}',
                kafka_topic_list = '${TOPIC}',
-               kafka_group_name = 'smoke-clickhouse-${randomUUID()}',
+               kafka_group_name = '${testGroupId('smoke-clickhouse')}',
                kafka_format = 'JSONAsString',
                kafka_flush_interval_ms = 100`,
   });
@@ -121,7 +122,8 @@ afterAll(async () => {
   }
   await ch?.command({ query: 'DROP DATABASE IF EXISTS smoke SYNC' }).catch(() => {});
   await ch?.close();
-});
+  await deleteTestGroups(env.KAFKA_BROKERS);
+}, 120_000);
 
 describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {
   it('carries one committed row through every hop', async () => {
@@ -129,7 +131,7 @@ describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {
 
     // Subscribe before writing so the event cannot be missed.
     const seen = new Promise<{ key: unknown; value: DebeziumEnvelope }>((resolve) => {
-      consumer = kafka.consumer({ groupId: `smoke-test-${randomUUID()}` });
+      consumer = kafka.consumer({ groupId: testGroupId('smoke-test') });
       void (async () => {
         await consumer!.connect();
         await consumer!.subscribe({ topic: TOPIC, fromBeginning: true });

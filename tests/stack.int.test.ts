@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createClient } from '@clickhouse/client';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { down, status, up } from '../scripts/stack/stack.js';
+import { deleteTestGroups, testGroupId } from './support/kafka-groups.js';
 
 /**
  * The native stack's promises: `up` is idempotent, `status` reports every component
@@ -124,7 +125,7 @@ describe('native stack lifecycle', () => {
     await fetch(new URL(`subjects/${subject}`, `${env.SCHEMA_REGISTRY_URL}/`), { method: 'DELETE' });
 
     // The exact message is still at its offset after the broker restart.
-    const consumer = kafka.consumer({ groupId: `stack-test-${marker}` });
+    const consumer = kafka.consumer({ groupId: testGroupId('stack-test') });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const found = await new Promise<string>((resolve, reject) => {
@@ -139,6 +140,7 @@ describe('native stack lifecycle', () => {
       });
     });
     await consumer.disconnect();
+    await deleteTestGroups(env.KAFKA_BROKERS);
     expect(found).toBe(marker);
   });
 });

@@ -7,6 +7,7 @@ import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, env, pools, until } from '../../../tests/support/cdc.js';
+import { deleteTestGroups, testGroupId } from '../../../tests/support/kafka-groups.js';
 import { toEpochMicros, type EnrichedRecord } from '../src/enriched-topic.js';
 
 /**
@@ -38,11 +39,12 @@ afterAll(async () => {
   await processor?.stop();
   await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
-});
+  await deleteTestGroups(env.KAFKA_BROKERS);
+}, 120_000);
 
 /** Every record of the topic for these events, decoded, from the beginning. */
 async function records(uuids: Set<string>, registry: SchemaRegistry, expected: (r: EnrichedRecord[]) => boolean): Promise<EnrichedRecord[]> {
-  const consumer = kafka.consumer({ groupId: `avro-output-check-${randomUUID()}` });
+  const consumer = kafka.consumer({ groupId: testGroupId('avro-output-check') });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
   const seen: EnrichedRecord[] = [];

@@ -6,8 +6,9 @@ import { createSchemaRegistry } from '@cdc/kafka';
 import { CONNECTORS_DIR, loadConnectorDefinitions } from '../../../scripts/lib/connectors.js';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
-import { startApp, type RunningApp } from '../../../tests/support/apps.js';
+import { processorGroups, startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { applyConnector, clickhouse, connect, env, pools, unregister, until } from '../../../tests/support/cdc.js';
+import { deleteTestGroups, rememberTestGroups, testGroupId } from '../../../tests/support/kafka-groups.js';
 
 /**
  * The Avro path end to end on the real stack: Debezium with Apicurio's Avro converter
@@ -45,6 +46,7 @@ afterAll(async () => {
   await resumeStackProcessor();
   await unregister(def!, db.telemetry);
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
+  await deleteTestGroups(env.KAFKA_BROKERS);
 }, 120_000);
 
 describe('Debezium Avro → processor', () => {
@@ -67,7 +69,7 @@ describe('Debezium Avro → processor', () => {
 
     // The topic really carries the Confluent wire format, with ids the registry knows.
     const registry = createSchemaRegistry(env.SCHEMA_REGISTRY_URL);
-    const consumer = kafka.consumer({ groupId: `debezium-avro-check-${randomUUID()}` });
+    const consumer = kafka.consumer({ groupId: testGroupId('debezium-avro-check') });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     const ours: { op: string; uuid: string }[] = [];
@@ -88,9 +90,11 @@ describe('Debezium Avro → processor', () => {
     expect(ours.filter((o) => o.op === 'u')).toEqual([{ op: 'u', uuid: uuids[0] }]);
 
     // A processor that reads the Avro topic, in its own consumer groups.
+    const group = `avro-path-${randomUUID().slice(0, 8)}`;
+    rememberTestGroups(...processorGroups(group));
     processor = await startApp('stream-processor', {
       STREAM_PROCESSOR_EVENTS_TOPIC: TOPIC,
-      STREAM_PROCESSOR_GROUP: `avro-path-${randomUUID().slice(0, 8)}`,
+      STREAM_PROCESSOR_GROUP: group,
       CDC_FRESHNESS_POLL_MS: '60000',
     });
     const rows = await until(

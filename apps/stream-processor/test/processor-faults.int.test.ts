@@ -5,6 +5,7 @@ import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, env, pools, until } from '../../../tests/support/cdc.js';
+import { deleteTestGroups, testGroupId } from '../../../tests/support/kafka-groups.js';
 import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 /**
@@ -65,7 +66,8 @@ afterAll(async () => {
   await proxy.cut({ stop: true });
   await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
-});
+  await deleteTestGroups(env.KAFKA_BROKERS);
+}, 120_000);
 
 describe('stream processor under faults', () => {
   it('sends a poison message to the DLQ with where it came from, and processes the next ones', async () => {
@@ -76,7 +78,7 @@ describe('stream processor under faults', () => {
     await producer.disconnect();
     const after = await insertEvents(3);
 
-    const consumer = kafka.consumer({ groupId: `dlq-check-${randomUUID()}` });
+    const consumer = kafka.consumer({ groupId: testGroupId('dlq-check') });
     await consumer.connect();
     await consumer.subscribe({ topic: `${TOPIC}.dlq`, fromBeginning: true });
     const dead = await new Promise<Record<string, string>>((resolve, reject) => {
