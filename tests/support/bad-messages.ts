@@ -8,8 +8,8 @@ import { AVRO_OPTIONS } from '@cdc/kafka';
  *
  * - the ClickHouse path (clickhouse/0004, 0005, 0009_every_message_traced.sql): the
  *   Kafka engine hands the parse view every non-empty value whole (RawBLOB), one row per
- *   message; a value that is not one valid UTF-8 JSON document (simdjson: invalid UTF-8
- *   or nesting beyond 1024 levels included) or is JSON but not an object becomes one
+ *   message; a value that is not one valid UTF-8 JSON document (simdjson: invalid UTF-8,
+ *   nesting beyond 1024 levels or an integer literal beyond 64 bits included) or is JSON but not an object becomes one
  *   kafka_errors row, decided by its bytes alone (chByBytes); an object is checked for
  *   op / the row image / source with JSONExtract, which converts leniently (numeric
  *   strings to numbers, floats truncated, booleans to 0/1, anything to text, positional
@@ -119,6 +119,16 @@ function nestingDepth(text: string): number {
   return max;
 }
 
+function hasIntegerBeyond64Bits(text: string): boolean {
+  const outsideStrings = text.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  for (const m of outsideStrings.matchAll(/-?\d+(\.\d+)?([eE][+-]?\d+)?/g)) {
+    if (m[1] !== undefined || m[2] !== undefined) continue;
+    const n = BigInt(m[0]);
+    if (n < -(2n ** 63n) || n > 2n ** 64n - 1n) return true;
+  }
+  return false;
+}
+
 /**
  * What the ClickHouse path does with a value by its bytes alone, or undefined when the
  * value is one JSON object (then the parse view's checks decide, and the recipe says).
@@ -134,6 +144,8 @@ export function chByBytes(value: Buffer): ChExpect | undefined {
   } catch {
     return chError(CH_NOT_JSON);
   }
+  // simdjson refuses an integer literal beyond 64 bits, which JSON.parse reads as a double.
+  if (hasIntegerBeyond64Bits(text)) return chError(CH_NOT_JSON);
   const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
   const depth = nestingDepth(text);
   if (depth > CH_MAX_DEPTH + 50) return chError(CH_NOT_JSON);
