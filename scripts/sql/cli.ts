@@ -92,8 +92,9 @@ loadDotEnv();
 const env = loadEndpoints();
 const client = createClient({
   url: env.CLICKHOUSE_URL,
-  username: env.CLICKHOUSE_USER,
-  password: env.CLICKHOUSE_PASSWORD,
+  // The analyst user: read-only and bounded on the server too (clickhouse/users.yaml).
+  username: env.CLICKHOUSE_ANALYST_USER,
+  password: env.CLICKHOUSE_ANALYST_PASSWORD,
   // The server enforces the timeout; the HTTP one only covers a server that stops answering.
   request_timeout: (limits.timeoutS + 30) * 1000,
   // The client logs every failed query itself; the one error message below is enough.

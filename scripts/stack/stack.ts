@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Component, Health } from './component.js';
 import type { StackConfig } from './config.js';
 import { PostgresCluster } from './components/postgres.js';
@@ -29,14 +30,22 @@ export function components(config: StackConfig): Component[] {
           entry: 'apps/chdb-server/src/main.ts',
           host: ch.url.hostname,
           port: Number(ch.url.port || 8123),
-          // A query, not /ping: chDB runs one query at a time, and /ping answered `Ok.`
-          // while every query waited behind a hung mutation (docs/operations.md §4.7).
+          // A query, not /ping: /ping answered `Ok.` while every query waited behind a
+          // hung mutation (docs/operations.md §4.7). As the pipeline's user, whose
+          // queries no analyst can hold up.
           healthPath: '/?query=SELECT%201',
+          healthHeaders: {
+            'X-ClickHouse-User': config.env.CLICKHOUSE_USER,
+            'X-ClickHouse-Key': config.env.CLICKHOUSE_PASSWORD,
+          },
           expectBody: (b) => b === '1\n',
           env: {
             CHDB_DATA_PATH: ch.dataDir,
             CLICKHOUSE_HTTP_HOST: ch.url.hostname,
             CLICKHOUSE_HTTP_PORT: ch.url.port || '8123',
+            CHDB_USERS_FILE: join(config.root, 'clickhouse', 'users.yaml'),
+            CLICKHOUSE_PASSWORD: config.env.CLICKHOUSE_PASSWORD,
+            CLICKHOUSE_ANALYST_PASSWORD: config.env.CLICKHOUSE_ANALYST_PASSWORD,
           },
           timeoutS: config.env.STACK_WAIT_CLICKHOUSE_S,
         },

@@ -1,11 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type ClickHouseError, Codes, chError } from './errors.js';
-
-export interface Credentials {
-  user: string | undefined;
-  password: string | undefined;
-}
+import type { Credentials } from './users.js';
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
@@ -28,26 +22,3 @@ export function credentialsOf(headers: IncomingHttpHeaders, params: URLSearchPar
   return { user: params.get('user') ?? undefined, password: params.get('password') ?? undefined };
 }
 
-// Hashing first gives equal-length inputs, so the comparison time says nothing
-// about the password's length either.
-function same(a: string, b: string): boolean {
-  const h = (s: string): Buffer => createHash('sha256').update(s).digest();
-  return timingSafeEqual(h(a), h(b));
-}
-
-/**
- * With no password configured every request is let in, like a fresh server's
- * passwordless `default` user; otherwise user and password must both match.
- */
-export function authenticate(
-  expected: { user: string; password: string },
-  given: Credentials,
-): ClickHouseError | undefined {
-  if (expected.password === '') return undefined;
-  const user = given.user || 'default';
-  if (user === expected.user && same(given.password ?? '', expected.password)) return undefined;
-  return chError(
-    Codes.AUTHENTICATION_FAILED,
-    `${user}: Authentication failed: password is incorrect, or there is no user with such name`,
-  );
-}

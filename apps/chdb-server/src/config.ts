@@ -16,6 +16,9 @@ export const envSchema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   CLICKHOUSE_USER: z.string().min(1).default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
+  // A ClickHouse users file (YAML: profiles, users, constraints), the same one a
+  // real server takes in users.d. Unset: one user, CLICKHOUSE_USER, with no limits.
+  CHDB_USERS_FILE: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -28,6 +31,8 @@ export interface ServerConfig {
   readonly user: string;
   /** Empty means no authentication, like a fresh ClickHouse `default` user. */
   readonly password: string;
+  /** When set, its users replace user/password. */
+  readonly usersFile: string | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
@@ -40,5 +45,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     user: e.CLICKHOUSE_USER,
     password: e.CLICKHOUSE_PASSWORD,
+    usersFile: e.CHDB_USERS_FILE,
   });
 }

@@ -3,21 +3,19 @@ import { dirname, join } from 'node:path';
 import { Session } from 'chdb';
 
 /**
- * chDB's Session owns the connection's lifecycle, but two things the HTTP
- * interface needs are only reachable one layer down, on the same native addon
- * the Session itself calls:
+ * One chDB connection (a Session) on the server's data path, driven through
+ * chDB's native addon rather than the Session's JS methods:
  *
- * - Bound parameters must reach the engine exactly as they came over HTTP.
- *   `param_x` values arrive already in ClickHouse's escaped text form (a quote
- *   as `\'`, a tab as `\t`, arrays as `['a\'b']`); `Session.queryBindAsync`
- *   escapes string values a second time, so `it's` would bind as `it\'s`.
- * - `Session.queryAsync` reports no written-row counter. The raw insert entry
- *   returns the engine's own `rows_written` (the value a server puts in
- *   X-ClickHouse-Summary) and takes the payload as bytes, so binary formats
- *   pass through untouched.
+ * - Results stream (`StreamQuery`/`StreamFetch`): output goes to the client as
+ *   the engine makes it, memory stays bounded, and a failed query leaves nothing
+ *   behind (`queryAsync` keeps a failed query's partial output on the Session
+ *   and hands it to the next query on it).
+ * - The raw insert entry takes the payload as bytes and returns the engine's
+ *   own written-row count (X-ClickHouse-Summary's written_rows).
  *
- * The addon is loaded through chDB's own loader module, so this is the very
- * instance (and connection handle type) the Session uses.
+ * A connection runs one operation at a time, and destroying it while an
+ * operation is on a libuv thread aborts the whole engine; so every native call
+ * is tracked, and close() waits for the one in flight.
  */
 interface NativeQueryResult {
   bytes: Uint8Array;
@@ -32,43 +30,40 @@ interface NativeInsertResult {
   bytesWritten: number;
 }
 
+interface NativeChunk {
+  bytes?: Uint8Array;
+  numRows: number;
+  done: boolean;
+}
+
 interface NativeAddon {
-  QueryAsyncConnection(
-    connection: unknown,
-    sql: string,
-    format: string,
-    params?: Record<string, string>,
-  ): Promise<NativeQueryResult>;
+  QueryAsyncConnection(connection: unknown, sql: string, format: string): Promise<NativeQueryResult>;
   InsertRawAsyncConnection(
     connection: unknown,
     prefix: string,
     data: Buffer,
     countLines: boolean,
   ): Promise<NativeInsertResult>;
+  StreamQuery(connection: unknown, sql: string, format: string): unknown;
+  StreamFetch(handle: unknown): Promise<NativeChunk>;
+  StreamCancel(handle: unknown): void;
 }
 
-function loadAddon(): NativeAddon {
+let addonInstance: NativeAddon | undefined;
+
+function addon(): NativeAddon {
+  if (addonInstance) return addonInstance;
   const require = createRequire(import.meta.url);
   const chdbDir = dirname(require.resolve('chdb'));
-  // An absolute path, because chdb's package.json does not export ./dist/*.
+  // An absolute path, because chdb's package.json does not export ./dist/*;
+  // chDB's own loader, so this is the very addon instance the Session uses.
   const loader = require(join(chdbDir, 'dist', 'loader.js')) as { loadNative(): NativeAddon };
-  const addon = loader.loadNative();
-  if (
-    typeof addon.QueryAsyncConnection !== 'function' ||
-    typeof addon.InsertRawAsyncConnection !== 'function'
-  ) {
-    throw new Error('this chdb build lacks QueryAsyncConnection/InsertRawAsyncConnection');
+  const a = loader.loadNative();
+  for (const fn of ['QueryAsyncConnection', 'InsertRawAsyncConnection', 'StreamQuery', 'StreamFetch', 'StreamCancel'] as const) {
+    if (typeof a[fn] !== 'function') throw new Error(`this chdb build lacks ${fn}`);
   }
-  return addon;
-}
-
-export interface QueryOutput {
-  bytes: Buffer;
-  /** Seconds, as the engine measured it. */
-  elapsed: number;
-  /** Rows and in-memory bytes of the result set, as chDB reports them. */
-  rows: number;
-  bytesRead: number;
+  addonInstance = a;
+  return a;
 }
 
 export interface InsertOutput {
@@ -77,48 +72,136 @@ export interface InsertOutput {
   bytesWritten: number;
 }
 
-/** One chDB connection. Not safe for overlapping calls; the executor serializes them. */
-export class Engine {
+export interface Chunk {
+  bytes: Buffer;
+  rows: number;
+}
+
+/** Output pulled one block at a time; release() frees what is left. */
+export interface ChunkSource {
+  next(): Promise<Chunk | undefined>;
+  release(): void;
+}
+
+/** A running query's output, pulled one engine block at a time. */
+export class ResultStream implements ChunkSource {
+  readonly #conn: Connection;
+  readonly #handle: unknown;
+  #done = false;
+
+  constructor(conn: Connection, handle: unknown) {
+    this.#conn = conn;
+    this.#handle = handle;
+  }
+
+  /** The next block of output, or undefined at the end. Throws the engine's error. */
+  async next(): Promise<Chunk | undefined> {
+    if (this.#done) return undefined;
+    try {
+      const c = await this.#conn.track(addon().StreamFetch(this.#handle));
+      if (c.done) {
+        this.release();
+        return undefined;
+      }
+      const b = c.bytes ?? new Uint8Array(0);
+      return { bytes: Buffer.from(b.buffer, b.byteOffset, b.byteLength), rows: c.numRows };
+    } catch (e) {
+      this.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Frees the engine's stream. It must not run under a fetch in flight (the
+   * fetch reads the handle without a lock), so it waits behind one; stopping a
+   * query that is still computing is `KILL QUERY`'s job, not this.
+   */
+  release(): void {
+    if (this.#done) return;
+    this.#done = true;
+    const destroy = (): void => {
+      try {
+        addon().StreamCancel(this.#handle);
+      } catch {
+        // Already gone with its query's end: nothing left to free.
+      }
+    };
+    void this.#conn.afterCurrent(destroy);
+  }
+}
+
+export class Connection {
   readonly #session: Session;
-  readonly #addon: NativeAddon;
+  #inflight: Promise<unknown> | undefined;
+  #closed = false;
 
-  private constructor(session: Session, addon: NativeAddon) {
+  private constructor(session: Session) {
     this.#session = session;
-    this.#addon = addon;
   }
 
-  static open(dataPath: string): Engine {
-    const addon = loadAddon();
-    return new Engine(new Session(dataPath), addon);
+  /**
+   * `args` are settings as `--name=value`: chDB applies them to this connection
+   * only, before any query, at no extra round trip.
+   */
+  static open(dataPath: string, args: readonly string[] = []): Connection {
+    addon();
+    return new Connection(new Session(dataPath, { connectionArgs: [...args] }));
   }
 
-  #connection(): unknown {
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #native(): unknown {
     const c = this.#session.connection;
-    if (c == null) throw new Error('the chDB session is closed');
+    if (this.#closed || c == null) throw new Error('the chDB connection is closed');
     return c;
   }
 
-  async query(sql: string, format: string, params?: Record<string, string>): Promise<QueryOutput> {
-    const conn = this.#connection();
-    const r = params
-      ? await this.#addon.QueryAsyncConnection(conn, sql, format, params)
-      : await this.#addon.QueryAsyncConnection(conn, sql, format);
-    return {
-      bytes: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
-      elapsed: r.elapsed,
-      rows: r.rowsRead,
-      bytesRead: r.bytesRead,
-    };
+  /** Marks `op` as this connection's operation in flight until it settles. */
+  track<T>(op: Promise<T>): Promise<T> {
+    const settled = op.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inflight = settled;
+    void settled.then(() => {
+      if (this.#inflight === settled) this.#inflight = undefined;
+    });
+    return op;
+  }
+
+  /** Runs `fn` once no operation is in flight on this connection. */
+  async afterCurrent(fn: () => void): Promise<void> {
+    while (this.#inflight) await this.#inflight;
+    fn();
+  }
+
+  /**
+   * A statement whose output is small and ours (SET, USE, KILL, lookups). Runs
+   * buffered, so a failure here could leave bytes on the connection: callers only
+   * use it on connections they then either discard or that produce no output.
+   */
+  async exec(sql: string, format = 'TabSeparated'): Promise<Buffer> {
+    const r = await this.track(addon().QueryAsyncConnection(this.#native(), sql, format));
+    return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+  }
+
+  stream(sql: string, format: string): ResultStream {
+    return new ResultStream(this, addon().StreamQuery(this.#native(), sql, format));
   }
 
   /** Runs `statement` with `data` as its inline payload (what follows `FORMAT x`, or `VALUES`). */
   async insert(statement: string, data: Buffer): Promise<InsertOutput> {
-    const r = await this.#addon.InsertRawAsyncConnection(this.#connection(), statement, data, false);
+    const r = await this.track(addon().InsertRawAsyncConnection(this.#native(), statement, data, false));
     return { elapsed: r.elapsed, rowsWritten: r.rowsWritten, bytesWritten: r.bytesWritten };
   }
 
-  /** Callers must have no call in flight: closing under a running query aborts the engine. */
-  close(): void {
+  /** Closes once nothing runs on the connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#inflight) await this.#inflight;
     this.#session.close();
   }
 }

@@ -17,13 +17,23 @@ export class ClickHouseError extends Error {
 /** The codes this server raises itself; everything else comes from the engine. */
 export const Codes = {
   BAD_ARGUMENTS: 36,
+  CHECKSUM_DOESNT_MATCH: 40,
   NOT_IMPLEMENTED: 48,
   SYNTAX_ERROR: 62,
   UNKNOWN_COMPRESSION_METHOD: 89,
   NO_DATA_TO_INSERT: 108,
   UNKNOWN_SETTING: 115,
+  READONLY: 164,
+  TOO_MANY_SIMULTANEOUS_QUERIES: 202,
+  QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING: 216,
   QUERY_IS_TOO_LARGE: 229,
   CANNOT_DECOMPRESS: 271,
+  SESSION_NOT_FOUND: 372,
+  SESSION_IS_LOCKED: 373,
+  QUERY_WAS_CANCELLED: 394,
+  SETTING_CONSTRAINT_VIOLATION: 452,
+  UNKNOWN_QUERY_PARAMETER: 456,
+  BAD_QUERY_PARAMETER: 457,
   AUTHENTICATION_FAILED: 516,
   STD_EXCEPTION: 1001,
 } as const;
@@ -61,10 +71,10 @@ export function fromEngineError(e: unknown): ClickHouseError {
 }
 
 const badRequest = new Set([
-  6, 8, 15, 25, 26, 27, 36, 37, 38, 41, 44, 53, 62, 72, 117, 123, 167, 168, 223, 321, 376, 427, 441,
+  373, 6, 8, 15, 25, 26, 27, 36, 37, 38, 41, 44, 53, 62, 72, 117, 123, 167, 168, 223, 321, 376, 427, 441,
   675, 676,
 ]);
-const notFound = new Set([46, 47, 50, 56, 60, 63, 73, 78, 81, 115, 152, 336, 511]);
+const notFound = new Set([46, 47, 50, 56, 60, 63, 73, 78, 81, 115, 152, 336, 372, 511]);
 const forbidden = new Set([192, 193, 497, 512]);
 
 /**
@@ -80,7 +90,7 @@ export function httpStatusFor(code: number): number {
   if (notFound.has(code)) return 404;
   if (code === Codes.QUERY_IS_TOO_LARGE) return 413;
   if (code === Codes.NOT_IMPLEMENTED) return 501;
-  if (code === 209 || code === 76 || code === 439) return 503;
+  if (code === 209 || code === 76 || code === 439 || code === 202) return 503;
   if (code === 381) return 411;
   if (code === 159) return 408;
   if (code === 779) return 415;

@@ -1,25 +1,16 @@
-import type { Logger } from 'pino';
-import { Engine, type InsertOutput, type QueryOutput } from './engine.js';
-import { ClickHouseError, Codes, chError, fromEngineError } from './errors.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isBinaryFormat } from './formats.js';
-import { formatClause, leadingKeyword, mayChangeDatabase, mayChangeSettings } from './sql-sniff.js';
-
-export interface ExecRequest {
-  /** The statement: the `query` URL param, or the whole body when there is none. */
-  sql: string;
-  /** What follows the statement (the body when `query` came as a param); may be empty. */
-  data: Buffer;
-  /** Output format unless the statement has its own FORMAT clause (which the engine lets win). */
-  format: string;
-  /** Applied in order, for this request only. */
-  settings: ReadonlyArray<readonly [string, string]>;
-  /** `param_<name>` values, still in ClickHouse's escaped text form. */
-  queryParams: Readonly<Record<string, string>>;
-  database: string | undefined;
-}
+import type { Progress } from './control.js';
+import type { Chunk, ChunkSource, Connection, InsertOutput } from './engine.js';
+import { ClickHouseError, Codes, chError, fromEngineError } from './errors.js';
+import { headerLength, isBinaryFormat, outputMode } from './formats.js';
+import type { QueryRequest } from './protocol.js';
+import { substituteParams } from './query-params.js';
+import type { Lease, SessionStore } from './sessions.js';
+import { formatClause, leadingKeyword, settingAssignments } from './sql-sniff.js';
+import { checkConstraint, type User } from './users.js';
+import { stricterReadonly } from './protocol.js';
 
 /** X-ClickHouse-Summary: every value a string, as the server sends it. */
 export type Summary = Record<
@@ -34,11 +25,15 @@ export type Summary = Record<
   string
 >;
 
-export interface ExecResult {
-  kind: 'insert' | 'query';
-  body: Buffer;
-  summary: Summary;
-}
+export type Started =
+  | { kind: 'insert'; summary: Summary }
+  /** `first` is the first block, or undefined for an empty result. */
+  | { kind: 'query'; stream: ChunkSource; first: Chunk | undefined; format: string }
+  /** A statement the engine cannot stream (DDL, SET, SYSTEM …): its whole, small output. */
+  | { kind: 'whole'; body: Buffer; format: string };
+
+// chDB streams SELECT-like statements only, and says so for the rest.
+const NOT_STREAMABLE = /Streaming query is not supported/;
 
 const EMPTY = Buffer.alloc(0);
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -47,18 +42,21 @@ function nanos(seconds: number): string {
   return String(Math.max(0, Math.round(seconds * 1e9)));
 }
 
-// chDB reports the rows and in-memory bytes of the result set; it has no
-// separate counter of rows scanned, so read_* mirrors result_*.
-function querySummary(out: QueryOutput): Summary {
+/**
+ * read_* and total_rows_to_read come from the engine's process list (`read`),
+ * sampled while the query ran; without a sample (a statement that never
+ * streamed) they fall back to the result's own size.
+ */
+export function querySummary(rows: number, bytes: number, elapsedSeconds: number, read?: Progress): Summary {
   return {
-    read_rows: String(out.rows),
-    read_bytes: String(out.bytesRead),
+    read_rows: String(read?.readRows ?? rows),
+    read_bytes: String(read?.readBytes ?? bytes),
     written_rows: '0',
     written_bytes: '0',
-    total_rows_to_read: '0',
-    result_rows: String(out.rows),
-    result_bytes: String(out.bytesRead),
-    elapsed_ns: nanos(out.elapsed),
+    total_rows_to_read: String(read?.totalRowsToRead ?? 0),
+    result_rows: String(rows),
+    result_bytes: String(bytes),
+    elapsed_ns: nanos(elapsedSeconds),
   };
 }
 
@@ -83,141 +81,166 @@ function quoteString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function setStatement(settings: ReadonlyArray<readonly [string, string]>): string {
-  return `SET ${settings.map(([k, v]) => `${k} = ${quoteString(v)}`).join(', ')}`;
-}
-
 function quoteIdentifier(name: string): string {
   return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 }
 
+function setStatement(settings: ReadonlyArray<readonly [string, string]>): string {
+  return `SET ${settings.map(([k, v]) => `${k} = ${quoteString(v)}`).join(', ')}`;
+}
+
+/** What a request changed on a named session, to put back when it ends. */
+interface Undo {
+  settings: Array<[string, string]>;
+  database: string | undefined;
+}
+
 /**
- * Runs HTTP requests on the single chDB session, one at a time. chDB keeps SET
- * and USE on the session, while a ClickHouse server scopes URL settings and the
- * `database` param to one request; so each request is wrapped in
- * set-up/undo, and that only works if no other request interleaves.
+ * Puts a request on a connection and starts its statement. One-off connections
+ * get the user's profile and the request's readonly level as connection
+ * settings (no round trip) and are thrown away after; named sessions get the
+ * request's settings and database for that request only, as on a server.
  */
 export class Executor {
-  readonly #engine: Engine;
-  readonly #log: Logger;
-  /** Settings chDB itself changes from the engine defaults; DEFAULT must come back to these. */
-  readonly #baseline: ReadonlyMap<string, string>;
-  readonly #allSettings: readonly string[];
-  readonly timezone: string;
-  #tail: Promise<void> = Promise.resolve();
-  #closing: Promise<void> | undefined;
+  readonly #sessions: SessionStore;
 
-  private constructor(
-    engine: Engine,
-    log: Logger,
-    baseline: ReadonlyMap<string, string>,
-    allSettings: readonly string[],
-    timezone: string,
-  ) {
-    this.#engine = engine;
-    this.#log = log;
-    this.#baseline = baseline;
-    this.#allSettings = allSettings;
-    this.timezone = timezone;
+  constructor(sessions: SessionStore) {
+    this.#sessions = sessions;
   }
 
-  static async open(dataPath: string, log: Logger): Promise<Executor> {
-    const engine = Engine.open(dataPath);
+  /** Checks the request against the user's constraints before anything runs. */
+  #validate(user: User, q: QueryRequest): void {
+    for (const [name, value] of q.settings) {
+      if (!SETTING_NAME.test(name)) throw chError(Codes.UNKNOWN_SETTING, `Unknown setting '${name}'`);
+      const err = checkConstraint(user.profile, name, value);
+      if (err) throw err;
+    }
+    if (user.profile.constraints.size > 0) {
+      for (const [name, value] of settingAssignments(q.sql)) {
+        const err = checkConstraint(user.profile, name, value);
+        if (err) throw err;
+      }
+    }
+  }
+
+  async lease(user: User, q: QueryRequest): Promise<{ lease: Lease; undo: Undo | undefined }> {
+    this.#validate(user, q);
+    const readonly = stricterReadonly(user.profile.readonly, q.readonly);
+    if (q.session) {
+      const lease = this.#sessions.named(q.session.id, user, q.session.timeout, q.session.check);
+      try {
+        return { lease, undo: await this.#applyToNamed(lease.conn, q) };
+      } catch (e) {
+        await lease.release();
+        throw e;
+      }
+    }
+    // Readonly goes last: under readonly=1 no later SET would be allowed.
+    const urlSettings = q.settings.length > 0;
+    const extra = !urlSettings && readonly !== 0 ? [`--readonly=${readonly}`] : [];
+    const lease = this.#sessions.oneOff(user, extra);
     try {
-      // chDB enables implicit_select for clickhouse-local convenience; a server
-      // has it off, and with it on a typo answers UNKNOWN_IDENTIFIER instead of
-      // SYNTAX_ERROR.
-      await engine.query('SET implicit_select = 0', 'TabSeparated');
-      const rows = async (sql: string): Promise<Record<string, string>[]> =>
-        (await engine.query(sql, 'JSONEachRow')).bytes
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l.length > 0)
-          .map((l) => JSON.parse(l) as Record<string, string>);
-      const changed = await rows('SELECT name, value FROM system.settings WHERE changed');
-      const all = await rows('SELECT name FROM system.settings');
-      const [tz] = await rows('SELECT serverTimezone() AS tz');
-      return new Executor(
-        engine,
-        log,
-        new Map(changed.map((r) => [String(r.name), String(r.value)])),
-        all.map((r) => String(r.name)).filter((n) => SETTING_NAME.test(n)),
-        tz?.tz ?? 'UTC',
-      );
+      if (urlSettings) {
+        const all: Array<readonly [string, string]> = [...q.settings];
+        if (readonly !== 0) all.push(['readonly', String(readonly)]);
+        await this.#admin(lease.conn, setStatement(all));
+      }
+      if (q.database && q.database !== 'default') {
+        await this.#admin(lease.conn, `USE ${quoteIdentifier(q.database)}`);
+      }
+      return { lease, undo: undefined };
     } catch (e) {
-      engine.close();
+      await lease.release();
       throw e;
     }
   }
 
-  run(req: ExecRequest): Promise<ExecResult> {
-    if (this.#closing) {
-      return Promise.reject(chError(Codes.STD_EXCEPTION, 'The server is shutting down'));
+  async #applyToNamed(conn: Connection, q: QueryRequest): Promise<Undo> {
+    const undo: Undo = { settings: [], database: undefined };
+    if (q.settings.length > 0) {
+      const names = q.settings.map(([k]) => quoteString(k)).join(', ');
+      const before = (await this.#admin(conn, `SELECT name, value FROM system.settings WHERE name IN (${names})`, 'TabSeparatedRaw'))
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => l.split('\t') as [string, string]);
+      undo.settings = before;
+      await this.#admin(conn, setStatement(q.settings));
     }
-    const job = this.#tail.then(() => this.#execute(req));
-    this.#tail = job.then(
-      () => undefined,
-      () => undefined,
-    );
-    return job;
+    if (q.database) {
+      undo.database = (await this.#admin(conn, 'SELECT currentDatabase()', 'TabSeparatedRaw')).toString('utf8').trim();
+      await this.#admin(conn, `USE ${quoteIdentifier(q.database)}`);
+    }
+    return undo;
   }
 
-  /** Waits for queued requests, then closes the session. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= this.#tail.then(() => this.#engine.close());
-    return this.#closing;
+  /** Puts a named session back the way the request found it; failures only cost the session's tidiness. */
+  async restore(lease: Lease, undo: Undo | undefined): Promise<void> {
+    if (!undo) return;
+    if (undo.settings.length > 0) await this.#admin(lease.conn, setStatement(undo.settings)).catch(() => undefined);
+    if (undo.database) await this.#admin(lease.conn, `USE ${quoteIdentifier(undo.database)}`).catch(() => undefined);
   }
 
-  async #execute(req: ExecRequest): Promise<ExecResult> {
-    for (const [name] of req.settings) {
-      if (!SETTING_NAME.test(name)) {
-        throw chError(Codes.UNKNOWN_SETTING, `Unknown setting '${name}'`);
-      }
-    }
-    const bound = Object.keys(req.queryParams).length > 0;
-    // The raw insert path keeps the payload as bytes and reports written rows,
-    // but has no parameter binding: parametrized INSERTs take the query path
-    // and report written_rows 0.
-    const insert = !bound && leadingKeyword(req.sql) === 'INSERT';
-    const sql =
-      insert || req.data.length === 0 ? req.sql : `${req.sql}\n${req.data.toString('utf8')}`;
-    // The session sits in `default` between requests, so only other databases need a USE.
-    const database = req.database && req.database !== 'default' ? req.database : undefined;
+  async #admin(conn: Connection, sql: string, format = 'TabSeparated'): Promise<Buffer> {
     try {
-      if (database !== undefined) await this.#admin(`USE ${quoteIdentifier(database)}`);
-      if (req.settings.length > 0) await this.#admin(setStatement(req.settings));
-      return await this.#statement(insert, sql, req, bound);
-    } finally {
-      await this.#undo(sql, req.settings, database !== undefined);
+      return await conn.exec(sql, format);
+    } catch (e) {
+      throw fromEngineError(e);
     }
   }
 
-  async #statement(
-    insert: boolean,
-    sql: string,
-    req: ExecRequest,
-    bound: boolean,
-  ): Promise<ExecResult> {
+  /** Starts the statement: an INSERT runs to its end; a query returns its stream. */
+  async start(conn: Connection, q: QueryRequest, persistent: boolean): Promise<Started> {
+    const sql0 = Object.keys(q.queryParams).length > 0 ? substituteParams(q.sql, q.queryParams) : q.sql;
+    const insert = leadingKeyword(sql0) === 'INSERT';
     try {
       if (insert) {
-        const out = isBinaryFormat(formatClause(sql)) ? await this.#insertFromFile(sql, req.data) : await this.#engine.insert(sql, req.data);
-        return { kind: 'insert', body: EMPTY, summary: insertSummary(out) };
+        const out =
+          q.data.length > 0 && isBinaryFormat(formatClause(sql0))
+            ? await this.#insertFromFile(conn, sql0, q.data)
+            : await conn.insert(sql0, q.data);
+        return { kind: 'insert', summary: insertSummary(out) };
       }
-      const params = bound ? { ...req.queryParams } : undefined;
-      const out = await this.#engine.query(sql, req.format, params);
-      return { kind: 'query', body: out.bytes, summary: querySummary(out) };
+      const sql = q.data.length === 0 ? sql0 : `${sql0}\n${q.data.toString('utf8')}`;
+      const format = formatClause(sql) ?? q.defaultFormat;
+      const mode = outputMode(format);
+      if (mode !== 'whole') {
+        try {
+          const raw = conn.stream(sql, q.defaultFormat);
+          const first = await raw.next();
+          // An empty result streams no block at all, so not the header either.
+          if (first || mode === 'stream') {
+            const stream = mode === 'stream' ? raw : new HeaderOnce(raw, first!.bytes.subarray(0, headerLength(format, first!.bytes)));
+            return { kind: 'query', stream, first, format };
+          }
+        } catch (e) {
+          if (!(e instanceof Error && NOT_STREAMABLE.test(e.message))) throw e;
+        }
+      }
+      return { kind: 'whole', body: await this.#buffered(conn, sql, q.defaultFormat, persistent), format };
     } catch (e) {
-      const err = fromEngineError(e);
+      const err = e instanceof ClickHouseError ? e : fromEngineError(e);
       // The check lives in clickhouse-client, which chDB embeds; a server
       // accepts an INSERT with an empty body and writes nothing.
       if (err.code === Codes.NO_DATA_TO_INSERT) {
-        return {
-          kind: 'insert',
-          body: EMPTY,
-          summary: insertSummary({ elapsed: 0, rowsWritten: 0, bytesWritten: 0 }),
-        };
+        return { kind: 'insert', summary: insertSummary({ elapsed: 0, rowsWritten: 0, bytesWritten: 0 }) };
       }
       throw err;
+    }
+  }
+
+  /**
+   * The whole output at once, for what cannot stream. A failed buffered query
+   * leaves its partial output on the connection, to be prepended to the next
+   * answer there: a one-off connection is thrown away anyway, a named session is
+   * flushed with one throwaway query.
+   */
+  async #buffered(conn: Connection, sql: string, format: string, persistent: boolean): Promise<Buffer> {
+    try {
+      return await conn.exec(sql, format);
+    } catch (e) {
+      if (persistent) await conn.exec('SELECT 1').catch(() => undefined);
+      throw e;
     }
   }
 
@@ -227,57 +250,50 @@ export class Executor {
    * Its `FROM INFILE` reads a whole file, so a binary body goes through one, the
    * statement's trailing `FORMAT x` becoming `FROM INFILE '<file>' FORMAT x`.
    */
-  async #insertFromFile(sql: string, data: Buffer): Promise<InsertOutput> {
+  async #insertFromFile(conn: Connection, sql: string, data: Buffer): Promise<InsertOutput> {
     const m = /\bFORMAT\s+[A-Za-z][A-Za-z0-9_]*\s*;?\s*$/i.exec(sql);
-    if (!m) throw chError(Codes.SYNTAX_ERROR, 'a binary INSERT must end with its FORMAT clause (INSERT INTO t [(columns)] FORMAT RowBinary)');
+    if (!m) {
+      throw chError(
+        Codes.SYNTAX_ERROR,
+        'a binary INSERT must end with its FORMAT clause (INSERT INTO t [(columns)] FORMAT RowBinary)',
+      );
+    }
     const dir = await mkdtemp(join(tmpdir(), 'chdb-insert-'));
     try {
       const file = join(dir, 'body');
       await writeFile(file, data);
-      const rewritten = `${sql.slice(0, m.index)}FROM INFILE '${file}' ${m[0]}`;
-      return await this.#engine.insert(rewritten, EMPTY);
+      return await conn.insert(`${sql.slice(0, m.index)}FROM INFILE '${file}' ${m[0]}`, EMPTY);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
 
-  async #admin(sql: string): Promise<void> {
-    try {
-      await this.#engine.query(sql, 'TabSeparated');
-    } catch (e) {
-      throw fromEngineError(e);
-    }
+/**
+ * A …WithNames(AndTypes) stream with the header once: chDB repeats it at the
+ * start of every block's output. A block that does not start with it means the
+ * assumption broke, and the request fails rather than send wrong bytes.
+ */
+class HeaderOnce implements ChunkSource {
+  readonly #inner: ChunkSource;
+  readonly #header: Buffer;
+
+  /** `header`: the header as the first block (already sent) carried it. */
+  constructor(inner: ChunkSource, header: Buffer) {
+    this.#inner = inner;
+    this.#header = header;
   }
 
-  /**
-   * Puts the session back the way the next request expects it. Failures are
-   * logged, not thrown: the request's own outcome is what the client needs.
-   */
-  async #undo(
-    sql: string,
-    settings: ReadonlyArray<readonly [string, string]>,
-    usedDatabase: boolean,
-  ): Promise<void> {
-    const step = async (what: string, statement: string): Promise<void> => {
-      try {
-        await this.#admin(statement);
-      } catch (e) {
-        const err = e instanceof ClickHouseError ? e : fromEngineError(e);
-        this.#log.error({ err: err.message, step: what }, 'could not restore the chDB session');
-      }
-    };
-    // A SET inside the SQL could have touched any setting, so reset them all.
-    const everything = mayChangeSettings(sql);
-    const names = everything ? this.#allSettings : settings.map(([k]) => k);
-    if (names.length > 0) {
-      // DEFAULT first: it is allowed even under readonly, and lifts readonly
-      // before the baseline values (which need it lifted) are written back.
-      await step('reset settings', `SET ${names.map((n) => `${n} = DEFAULT`).join(', ')}`);
-      const restore = [...this.#baseline].filter(([k]) => everything || names.includes(k));
-      if (restore.length > 0) {
-        await step('restore settings', setStatement(restore));
-      }
+  async next(): Promise<Chunk | undefined> {
+    const c = await this.#inner.next();
+    if (!c) return undefined;
+    if (!c.bytes.subarray(0, this.#header.length).equals(this.#header)) {
+      throw chError(Codes.STD_EXCEPTION, 'a block of the result did not start with the format header');
     }
-    if (usedDatabase || mayChangeDatabase(sql)) await step('reset database', 'USE default');
+    return { bytes: c.bytes.subarray(this.#header.length), rows: c.rows };
+  }
+
+  release(): void {
+    this.#inner.release();
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Codes, chError } from './errors.js';
+import { splitInsertBody } from './sql-sniff.js';
 
 /** What one HTTP request asks the engine to do, in the terms of ClickHouse's HTTP interface. */
 export interface QueryRequest {
@@ -15,9 +16,51 @@ export interface QueryRequest {
   database: string | undefined;
   queryId: string;
   defaultFormat: string;
-  /** GET and HEAD run read-only, as on a server. */
-  readonly: boolean;
+  /**
+   * The request's own readonly level (0, 1 or 2) before the user's profile is
+   * taken into account: GET and HEAD are 2, as on a server; a `readonly` param may
+   * make it stricter.
+   */
+  readonly: number;
   responseCompression: { enabled: boolean; level: number };
+  /** `compress=1`: the response in ClickHouse's native compressed blocks. */
+  compressResponse: boolean;
+  /** `decompress=1`: the body comes in native compressed blocks. */
+  decompressRequest: boolean;
+  /** `wait_end_of_query=1`: buffer the whole result, so the status and summary are final. */
+  waitEndOfQuery: boolean;
+  session: SessionParams | undefined;
+  sendProgress: boolean;
+}
+
+export interface SessionParams {
+  id: string;
+  timeout: string | null;
+  check: boolean;
+  close: boolean;
+}
+
+function sessionOf(params: URLSearchParams): SessionParams | undefined {
+  const id = params.get('session_id');
+  if (!id) return undefined;
+  return {
+    id,
+    timeout: params.get('session_timeout'),
+    check: flag(params.get('session_check')),
+    close: flag(params.get('close_session')),
+  };
+}
+
+/** Strictness order of readonly levels: 0 (none) < 2 (settings allowed) < 1. */
+export function stricterReadonly(a: number, b: number): number {
+  const rank = (n: number): number => (n === 1 ? 2 : n === 2 ? 1 : 0);
+  return rank(a) >= rank(b) ? a : b;
+}
+
+function effectiveReadonly(method: string, urlReadonly: string | undefined): number {
+  const base = method === 'GET' || method === 'HEAD' ? 2 : 0;
+  const asked = Number.parseInt(urlReadonly ?? '0', 10);
+  return stricterReadonly(base, asked === 1 || asked === 2 ? asked : 0);
 }
 
 /** Params the server interprets itself; all others are settings. */
@@ -84,20 +127,11 @@ export function parseQueryRequest(input: {
 }): QueryRequest {
   const { method, params, headers, body } = input;
 
-  // ClickHouse's own block compression (CityHash + LZ4 framing), unrelated to
-  // HTTP Content-Encoding. Ignoring it would hand the client bytes it cannot read.
-  if (flag(params.get('compress')) || flag(params.get('decompress'))) {
-    throw chError(
-      Codes.NOT_IMPLEMENTED,
-      'The compress/decompress params (ClickHouse native block compression) are not ' +
-        'supported by chdb-server; use HTTP Content-Encoding instead',
-    );
-  }
-
   const queryParam = params.get('query');
   const hasQueryParam = queryParam !== null && queryParam.trim() !== '';
-  const sql = hasQueryParam ? queryParam : body.toString('utf8');
-  const data = hasQueryParam ? body : Buffer.alloc(0);
+  const split = hasQueryParam ? undefined : splitInsertBody(body);
+  const sql = hasQueryParam ? queryParam : split ? split.sql : body.toString('utf8');
+  const data = hasQueryParam ? body : split ? split.data : Buffer.alloc(0);
   if (sql.trim() === '' && data.length === 0) {
     throw chError(Codes.SYNTAX_ERROR, 'Empty query');
   }
@@ -109,19 +143,10 @@ export function parseQueryRequest(input: {
     else if (!RESERVED.has(key)) settings.set(key, value);
   }
 
-  // A server sets readonly=2 for GET/HEAD unless the user already chose a
-  // stricter value: reads only, but settings may still change (so a query-level
-  // SETTINGS clause keeps working). It goes last because once applied, no later
-  // setting may change readonly.
-  const readonly = method === 'GET' || method === 'HEAD';
-  const userReadonly = settings.get('readonly');
+  const urlReadonly = settings.get('readonly');
   settings.delete('readonly');
-  if (readonly) {
-    const n = Number.parseInt(userReadonly ?? '0', 10);
-    settings.set('readonly', n >= 1 ? String(n) : '2');
-  } else if (userReadonly !== undefined) {
-    settings.set('readonly', userReadonly);
-  }
+  // log_comment carries the server's marker for finding a running query.
+  settings.delete('log_comment');
 
   return {
     sql,
@@ -132,7 +157,12 @@ export function parseQueryRequest(input: {
     queryId: input.queryId ?? queryIdOf(params),
     defaultFormat:
       header(headers, 'x-clickhouse-format') ?? (params.get('default_format') || 'TabSeparated'),
-    readonly,
+    readonly: effectiveReadonly(method, urlReadonly),
     responseCompression: responseCompressionOf(params),
+    compressResponse: flag(params.get('compress')),
+    decompressRequest: flag(params.get('decompress')),
+    waitEndOfQuery: flag(params.get('wait_end_of_query')),
+    session: sessionOf(params),
+    sendProgress: flag(params.get('send_progress_in_http_headers')),
   };
 }

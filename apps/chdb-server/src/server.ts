@@ -3,33 +3,27 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
-import { authenticate, credentialsOf } from './auth.js';
 import { readBody } from './body.js';
-import { chooseEncoding, compress } from './compression.js';
+import { decodeBlocks } from './codec/native-blocks.js';
+import { chooseEncoding } from './codec/http-encoding.js';
 import type { ServerConfig } from './config.js';
-import {
-  ClickHouseError,
-  Codes,
-  chError,
-  errorBody,
-  fromEngineError,
-  httpStatusFor,
-} from './errors.js';
-import { Executor } from './executor.js';
+import { Control, RunningQueries } from './control.js';
+import { ClickHouseError, Codes, chError, errorBody, fromEngineError, httpStatusFor } from './errors.js';
+import { Executor, querySummary } from './executor.js';
 import { contentTypeFor } from './formats.js';
+import { parseKill, runKill } from './kill.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
-import {
-  parseQueryRequest,
-  type QueryRequest,
-  queryIdOf,
-  responseCompressionOf,
-} from './protocol.js';
-import { formatClause } from './sql-sniff.js';
+import { PLAY_PAGE } from './play.js';
+import { parseQueryRequest, type QueryRequest, queryIdOf, responseCompressionOf } from './protocol.js';
+import { type Encoding, type Headers, sendStream, sendWhole } from './respond.js';
+import { SessionStore } from './sessions.js';
+import { credentialsOf } from './auth.js';
+import { loadUsers, singleUser, type User, type Users } from './users.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8123 — what CLICKHOUSE_URL should be set to. */
   readonly url: string;
-  /** Stops accepting, lets in-flight requests finish, then closes the chDB session. */
+  /** Stops accepting, lets in-flight requests finish, then closes every chDB connection. */
   close(): Promise<void>;
 }
 
@@ -37,46 +31,131 @@ export interface RunningServer {
 // long GET queries a server accepts.
 const MAX_URL_BYTES = 1 << 20;
 
-type Headers = Record<string, string>;
+// Settings every connection starts with. chDB enables implicit_select for
+// clickhouse-local convenience; a server has it off, and with it on a typo
+// answers UNKNOWN_IDENTIFIER instead of SYNTAX_ERROR.
+const BASE_ARGS = ['--implicit_select=0'];
 
 interface Outcome {
   status: number;
   code?: number;
   error?: string;
   query?: string;
+  user?: string;
   summary?: Record<string, string>;
+  aborted?: boolean;
 }
+
+const NOT_FOUND_TEXT = (path: string): string =>
+  `There is no handle ${path}\n\nUse / or /ping for health checks.\nOr /replicas_status for more sophisticated health checks.\n\n` +
+  'Send queries from your program with POST method or GET /?query=...\n\nUse /play for a web SQL page.\n';
 
 export async function startServer(
   config: ServerConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningServer> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'chdb-server' } });
-  const executor = await Executor.open(config.dataPath, log);
+  const users: Users = config.usersFile ? loadUsers(config.usersFile) : singleUser(config.user, config.password);
+  const control = Control.open(config.dataPath, BASE_ARGS);
+  const sessions = new SessionStore(config.dataPath, BASE_ARGS);
+  const executor = new Executor(sessions);
+  const running = new RunningQueries();
+  let timezone = 'UTC';
+  try {
+    timezone = (await control.rows('SELECT serverTimezone() AS tz'))[0]?.tz ?? 'UTC';
+  } catch (e) {
+    await control.close();
+    throw e;
+  }
   const displayName = hostname();
   let draining = false;
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
 
-  async function send(
+  function encodingOf(q: Pick<QueryRequest, 'responseCompression' | 'compressResponse'> | undefined, req: IncomingMessage): Encoding {
+    if (!q) return { native: false, http: undefined };
+    const name = q.responseCompression.enabled ? chooseEncoding(req.headers['accept-encoding']) : undefined;
+    return { native: q.compressResponse, http: name ? { name, level: q.responseCompression.level } : undefined };
+  }
+
+  async function runQuery(
+    req: IncomingMessage,
     res: ServerResponse,
-    status: number,
-    body: Buffer,
-    headers: Headers,
-    encoding?: { name: ReturnType<typeof chooseEncoding>; level: number },
+    user: User,
+    q: QueryRequest,
+    base: Headers,
+    outcome: Outcome,
   ): Promise<void> {
-    let payload = body;
-    // An empty body goes out uncompressed: no Content-Encoding, nothing for the
-    // client to inflate.
-    if (encoding?.name && payload.length > 0) {
-      payload = await compress(payload, encoding.name, encoding.level);
-      headers['Content-Encoding'] = encoding.name;
+    const encoding = encodingOf(q, req);
+    const kill = parseKill(q.sql);
+    if (kill) q = { ...q, sql: await runKill(kill, user, running), data: Buffer.alloc(0), defaultFormat: kill.format ?? q.defaultFormat, settings: [], session: undefined };
+
+    const { lease, undo } = await executor.lease(user, q);
+    let cancelled = false;
+    const cancel = async (): Promise<void> => {
+      if (cancelled) return;
+      cancelled = true;
+      await control.kill(lease.marker).catch((e: unknown) => log.warn({ err: e, query_id: q.queryId }, 'could not stop the query'));
+    };
+    const onClose = (): void => {
+      if (!res.writableFinished) void cancel();
+    };
+    res.on('close', onClose);
+    let unregister: (() => void) | undefined;
+    try {
+      unregister = running.add(
+        { queryId: q.queryId, user: user.name, sql: q.sql.slice(0, 1000), marker: lease.marker, startedAt: Date.now(), cancel },
+        user.profile.maxConcurrentQueries,
+      );
+      const started = await executor.start(lease.conn, q, lease.persistent);
+      if (started.kind === 'insert') {
+        outcome.summary = started.summary;
+        await sendWhole(
+          res,
+          200,
+          Buffer.alloc(0),
+          { ...base, 'Content-Type': contentTypeFor(q.defaultFormat), 'X-ClickHouse-Format': q.defaultFormat, 'X-ClickHouse-Summary': JSON.stringify(started.summary) },
+          encoding,
+        );
+        return;
+      }
+      const headers = {
+        ...base,
+        'Content-Type': contentTypeFor(started.format),
+        'X-ClickHouse-Format': started.format,
+      };
+      if (started.kind === 'whole') {
+        outcome.summary = querySummary(0, started.body.length, 0);
+        await sendWhole(res, 200, started.body, { ...headers, 'X-ClickHouse-Summary': JSON.stringify(outcome.summary) }, encoding);
+        return;
+      }
+      try {
+        const result = await sendStream({
+          res,
+          stream: started.stream,
+          first: started.first,
+          headers,
+          encoding,
+          waitEndOfQuery: q.waitEndOfQuery,
+          progress: () => control.progress(lease.marker),
+          progressHeader: q.sendProgress,
+        });
+        outcome.summary = result.summary;
+        outcome.aborted = result.aborted;
+        if (result.error) {
+          outcome.code = result.error.code;
+          outcome.error = result.error.message.slice(0, 1000);
+        }
+      } finally {
+        started.stream.release();
+      }
+    } finally {
+      res.off('close', onClose);
+      unregister?.();
+      await executor.restore(lease, undo);
+      await lease.release();
+      if (q.session?.close) await sessions.drop(q.session.id);
     }
-    headers['Content-Length'] = String(payload.length);
-    if (draining) headers.Connection = 'close';
-    if (res.destroyed || res.headersSent) return;
-    res.writeHead(status, headers);
-    res.end(payload);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -88,60 +167,47 @@ export async function startServer(
     const base: Headers = {
       'X-ClickHouse-Server-Display-Name': displayName,
       'X-ClickHouse-Query-Id': queryId,
-      'X-ClickHouse-Timezone': executor.timezone,
+      'X-ClickHouse-Timezone': timezone,
     };
-    let outcome: Outcome = { status: 200 };
-    let compression: QueryRequest['responseCompression'] | undefined;
+    if (draining) base.Connection = 'close';
+    const outcome: Outcome = { status: 200 };
+    let q: QueryRequest | undefined;
     let quiet = false;
 
     try {
-      if (isHealthProbe(method, url, req)) {
+      const path = url.pathname;
+      if (isHealthProbe(method, url, req) || path === '/replicas_status') {
         // Liveness answers without auth, as on a server.
         quiet = true;
-        await send(res, 200, Buffer.from('Ok.\n'), { 'Content-Type': 'text/html; charset=UTF-8' });
+        await sendWhole(res, 200, Buffer.from('Ok.\n'), { 'Content-Type': 'text/html; charset=UTF-8' }, encodingOf(undefined, req));
+        return;
+      }
+      if (path === '/play' && (method === 'GET' || method === 'HEAD')) {
+        await sendWhole(res, 200, Buffer.from(PLAY_PAGE), { 'Content-Type': 'text/html; charset=UTF-8' }, encodingOf(undefined, req));
+        return;
+      }
+      if (path !== '/') {
+        outcome.status = 404;
+        await sendWhole(res, 404, Buffer.from(NOT_FOUND_TEXT(path)), { ...base, 'Content-Type': 'text/plain; charset=UTF-8' }, encodingOf(undefined, req));
         return;
       }
       if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
         throw chError(Codes.BAD_ARGUMENTS, `HTTP method ${method} is not supported`);
       }
-      const denied = authenticate(config, credentialsOf(req.headers, params));
-      if (denied) throw denied;
-
+      const user = users.authenticate(credentialsOf(req.headers, params));
+      if (user instanceof ClickHouseError) throw user;
+      outcome.user = user.name;
       outcome.query = params.get('query')?.slice(0, 200);
-      const body = await readPayload(req, params, config.maxBodyBytes);
-      compression = responseCompressionOf(params);
-
-      const q = parseQueryRequest({ method, params, headers: req.headers, body, queryId });
+      let body = await readPayload(req, params, config.maxBodyBytes);
+      // decompress=1: the body is in native compressed blocks, SQL and data alike.
+      if (isFlag(params.get('decompress')) && body.length > 0) body = decodeBlocks(body, config.maxBodyBytes);
+      q = parseQueryRequest({ method, params, headers: req.headers, body, queryId });
       outcome.query = q.sql.slice(0, 200);
-      const result = await executor.run({
-        sql: q.sql,
-        data: q.data,
-        format: q.defaultFormat,
-        settings: q.settings,
-        queryParams: q.queryParams,
-        database: q.database,
-      });
-      // The engine lets a FORMAT clause win over default_format; the headers
-      // have to name the format actually produced.
-      const format =
-        result.kind === 'insert' ? q.defaultFormat : (formatClause(q.sql) ?? q.defaultFormat);
-      outcome.summary = result.summary;
-      await send(
-        res,
-        200,
-        result.body,
-        {
-          ...base,
-          'Content-Type': contentTypeFor(format),
-          'X-ClickHouse-Format': format,
-          'X-ClickHouse-Summary': JSON.stringify(result.summary),
-        },
-        encodingFor(compression, req),
-      );
+      await runQuery(req, res, user, q, base, outcome);
     } catch (e) {
       const err = e instanceof ClickHouseError ? e : fromEngineError(e);
       const status = httpStatusFor(err.code);
-      outcome = { ...outcome, status, code: err.code, error: err.message.slice(0, 1000) };
+      Object.assign(outcome, { status, code: err.code, error: err.message.slice(0, 1000) });
       const headers: Headers = {
         ...base,
         'Content-Type': 'text/plain; charset=UTF-8',
@@ -150,8 +216,7 @@ export async function startServer(
       // The rest of an oversized body is never read; the connection cannot be reused.
       if (err.code === Codes.QUERY_IS_TOO_LARGE) headers.Connection = 'close';
       try {
-        const encoding = encodingFor(compression, req);
-        await send(res, status, Buffer.from(errorBody(err)), headers, encoding);
+        await sendWhole(res, status, Buffer.from(errorBody(err)), headers, encodingOf(q ?? responseOnly(params), req));
       } catch (sendError) {
         log.error({ err: sendError, query_id: queryId }, 'could not send the error response');
         res.destroy();
@@ -163,8 +228,10 @@ export async function startServer(
         path: url.pathname,
         status: outcome.status,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,
+        ...(outcome.user !== undefined && { user: outcome.user }),
         ...(outcome.code !== undefined && { code: outcome.code, error: outcome.error }),
         ...(outcome.query !== undefined && { query: outcome.query }),
+        ...(outcome.aborted && { aborted: true }),
         ...(outcome.summary && {
           result_rows: Number(outcome.summary.result_rows),
           written_rows: Number(outcome.summary.written_rows),
@@ -172,7 +239,7 @@ export async function startServer(
       };
       if (quiet) log.debug(entry, 'request');
       else if (outcome.status >= 500) log.error(entry, 'request');
-      else if (outcome.status >= 400) log.warn(entry, 'request');
+      else if (outcome.status >= 400 || outcome.code !== undefined) log.warn(entry, 'request');
       else log.info(entry, 'request');
     }
   }
@@ -201,7 +268,8 @@ export async function startServer(
       });
     });
   } catch (e) {
-    await executor.close();
+    await sessions.close();
+    await control.close();
     throw e;
   }
 
@@ -219,11 +287,21 @@ export async function startServer(
         if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
         server.closeAllConnections();
         await stopped;
-        await executor.close();
+        await sessions.close();
+        await control.close();
       })();
       return closing;
     },
   };
+}
+
+/** Only what the response encoding needs, for errors raised before the request was parsed. */
+function responseOnly(params: URLSearchParams): Pick<QueryRequest, 'responseCompression' | 'compressResponse'> {
+  return { responseCompression: responseCompressionOf(params), compressResponse: isFlag(params.get('compress')) };
+}
+
+function isFlag(value: string | null): boolean {
+  return value !== null && /^(1|true)$/i.test(value.trim());
 }
 
 /**
@@ -231,11 +309,7 @@ export async function startServer(
  * server reads form fields exactly like URL params, and the form then is not a
  * body any more.
  */
-async function readPayload(
-  req: IncomingMessage,
-  params: URLSearchParams,
-  limit: number,
-): Promise<Buffer> {
+async function readPayload(req: IncomingMessage, params: URLSearchParams, limit: number): Promise<Buffer> {
   const body = await readBody(req, limit);
   const boundary = multipartBoundary(req.headers['content-type']);
   if (boundary === undefined) return body;
@@ -243,8 +317,7 @@ async function readPayload(
     if (part.filename !== undefined) {
       throw chError(
         Codes.BAD_ARGUMENTS,
-        `multipart/form-data file part '${part.name}' (external data tables) ` +
-          'is not supported by chdb-server',
+        `multipart/form-data file part '${part.name}' (external data tables) is not supported by chdb-server`,
       );
     }
     params.append(part.name, part.value.toString('utf8'));
@@ -257,16 +330,6 @@ function isHealthProbe(method: string, url: URL, req: IncomingMessage): boolean 
   if (url.pathname === '/ping') return true;
   if (url.pathname !== '/' || (method !== 'GET' && method !== 'HEAD')) return false;
   const length = req.headers['content-length'];
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   return !url.searchParams.has('query') && !hasBody;
-}
-
-function encodingFor(
-  compression: QueryRequest['responseCompression'] | undefined,
-  req: IncomingMessage,
-): { name: ReturnType<typeof chooseEncoding>; level: number } | undefined {
-  if (!compression?.enabled) return undefined;
-  const name = chooseEncoding(req.headers['accept-encoding']);
-  return name ? { name, level: compression.level } : undefined;
 }

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBlocks, encodeBlock } from '../src/codec/native-blocks.js';
 import type { RunningServer } from '../src/server.js';
 import { connect, startTestServer } from './support.js';
 
@@ -118,9 +119,21 @@ describe('request bodies', () => {
     expect(await bad.text()).toContain('CANNOT_DECOMPRESS');
   });
 
-  it('refuses ClickHouse native compression params rather than send unreadable bytes', async () => {
-    const res = await fetch(`${server.url}/?query=SELECT%201&compress=1`, { headers: auth });
-    expect(res.status).toBe(501);
-    expect(await res.text()).toContain('NOT_IMPLEMENTED');
+  it('speaks ClickHouse native block compression both ways (compress=1, decompress=1)', async () => {
+    const res = await fetch(`${server.url}/?query=SELECT%20number%20FROM%20numbers(3)&compress=1`, { headers: auth });
+    expect(res.status).toBe(200);
+    const raw = Buffer.from(await res.arrayBuffer());
+    expect(raw[16]).toBe(0x82); // an LZ4 block after the 16-byte CityHash128
+    expect(decodeBlocks(raw, LIMIT).toString()).toBe('0\n1\n2\n');
+    const sent = await fetch(`${server.url}/?decompress=1`, {
+      method: 'POST',
+      headers: auth,
+      body: encodeBlock(Buffer.from('SELECT 40 + 2')),
+    });
+    expect(await sent.text()).toBe('42\n');
+    const corrupt = encodeBlock(Buffer.from('SELECT 1'));
+    corrupt[3] = (corrupt[3] ?? 0) ^ 0xff;
+    const bad = await fetch(`${server.url}/?decompress=1`, { method: 'POST', headers: auth, body: corrupt });
+    expect(bad.headers.get('x-clickhouse-exception-code')).toBe('40');
   });
 });

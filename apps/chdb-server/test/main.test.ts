@@ -15,10 +15,11 @@ afterEach(() => {
 });
 
 function launch(env: Record<string, string>): { child: ChildProcess; exit: Promise<number | null> } {
-  const { CHDB_DATA_PATH: _, ...inherited } = process.env;
+  const { CHDB_DATA_PATH: _, CHDB_USERS_FILE: __, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    // No users file and no password: one passwordless `default` user, as a fresh server has.
+    env: { ...inherited, LOG_LEVEL: 'info', CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   cleanup.push(() => child.kill('SIGKILL'));

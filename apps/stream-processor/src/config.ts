@@ -22,6 +22,8 @@ const schema = z.object({
   CLICKHOUSE_URL: endpointsSchema.shape.CLICKHOUSE_URL,
   CLICKHOUSE_USER: endpointsSchema.shape.CLICKHOUSE_USER,
   CLICKHOUSE_PASSWORD: endpointsSchema.shape.CLICKHOUSE_PASSWORD,
+  CLICKHOUSE_ANALYST_USER: endpointsSchema.shape.CLICKHOUSE_ANALYST_USER,
+  CLICKHOUSE_ANALYST_PASSWORD: endpointsSchema.shape.CLICKHOUSE_ANALYST_PASSWORD,
   // How often the enrich group's lag is read from Kafka (cdc_processor_consumer_lag_messages).
   STREAM_PROCESSOR_LAG_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // How often debezium.freshness is read into the cdc_clickhouse_* metrics.
@@ -39,7 +41,10 @@ export interface Config {
   host: string;
   port: number;
   logLevel: z.infer<typeof logLevel>;
+  /** The pipeline's user: the processor's writes and monitoring reads. */
   clickhouse: { url: string; username: string; password: string };
+  /** The analyst user, for ad-hoc queries over GET/POST /query. */
+  clickhouseAnalyst: { url: string; username: string; password: string };
   kafkaBrokers: string[];
   schemaRegistryUrl: string | undefined;
   outputTopic: string | undefined;
@@ -64,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.STREAM_PROCESSOR_PORT,
     logLevel: e.LOG_LEVEL,
     clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
+    clickhouseAnalyst: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD },
     kafkaBrokers: e.KAFKA_BROKERS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     outputTopic: e.STREAM_PROCESSOR_OUTPUT_TOPIC,

@@ -26,6 +26,9 @@ registry.setDefaultLabels({ service: 'stream-processor' });
 collectDefaultMetrics({ register: registry });
 
 const ch = createClient({ ...config.clickhouse, request_timeout: 30_000 });
+// Ad-hoc queries run as the analyst: read-only and bounded by ClickHouse itself, and
+// never ahead of the pipeline's own writes.
+const chAnalyst = createClient({ ...config.clickhouseAnalyst, request_timeout: 30_000 });
 const monitor = startCdcMonitor({ ch, registry, log, pollMs: config.freshnessPollMs, purgeMs: config.usersJoinPurgeMs });
 const metrics = createProcessorMetrics(registry);
 const guard = createGuard({ retries: config.retries, minTimeoutMs: 200, maxTimeoutMs: 5_000, resetTimeoutMs: config.breakerResetMs, log });
@@ -58,7 +61,7 @@ app.get('/ready', (c) =>
     : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined, kafka: lag.kafkaReachable() }, 503),
 );
 app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
-registerQueryRoute(app, ch);
+registerQueryRoute(app, chAnalyst);
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
   log.info({ address: info.address, port: info.port }, 'listening'),
@@ -97,6 +100,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void (processor?.stop() ?? Promise.resolve())
       .catch((err: Error) => log.error({ err: err.message }, 'stopping the consumers failed'))
       // Traces last: the spans of the final batches are queued by then (the flush is bounded).
-      .finally(() => server.close(() => void ch.close().finally(() => void tracing.shutdown().finally(() => process.exit(0)))));
+      .finally(() => server.close(() => void Promise.all([ch.close(), chAnalyst.close()]).finally(() => void tracing.shutdown().finally(() => process.exit(0)))));
   });
 }

@@ -86,8 +86,14 @@ export const endpointsSchema = z.object({
   // /apis/ccompat/v7 for the 3.x in docker-compose), for Avro topics.
   SCHEMA_REGISTRY_URL: httpUrl.default(NATIVE_SCHEMA_REGISTRY_URL),
   CLICKHOUSE_URL: httpUrl.default('http://127.0.0.1:8123'),
-  CLICKHOUSE_USER: z.string().default('default'),
-  CLICKHOUSE_PASSWORD: z.string().default(''),
+  // The pipeline's own ClickHouse user (clickhouse/users.yaml): the apps, the stack's
+  // scripts and the tests. Dev-only defaults, like the PostgreSQL ones above.
+  CLICKHOUSE_USER: z.string().min(1).default('pipeline'),
+  CLICKHOUSE_PASSWORD: z.string().default('pipeline-dev'),
+  // The read-only, bounded user for people and BI tools: `npm run sql`, the
+  // processor's /query, JDBC apps.
+  CLICKHOUSE_ANALYST_USER: z.string().min(1).default('analyst'),
+  CLICKHOUSE_ANALYST_PASSWORD: z.string().default('analyst-dev'),
   // How ClickHouse's Kafka engine reaches the brokers, when that differs from how
   // everything else does (in docker-compose: kafka:29092 inside the network).
   CLICKHOUSE_KAFKA_BROKERS: brokerList.optional(),

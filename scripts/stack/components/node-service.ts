@@ -13,6 +13,8 @@ export interface NodeServiceSpec {
   host: string;
   port: number;
   healthPath: string;
+  /** Sent with the health request (e.g. the credentials a query needs). */
+  healthHeaders?: Record<string, string>;
   env: NodeJS.ProcessEnv;
   timeoutS: number;
   /** Optional extra check on the health response body. */
@@ -53,7 +55,10 @@ export class NodeService implements Component {
 
   async health(): Promise<Health> {
     try {
-      const res = await fetch(`${this.address}${this.spec.healthPath}`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${this.address}${this.spec.healthPath}`, {
+        signal: AbortSignal.timeout(3000),
+        ...(this.spec.healthHeaders && { headers: this.spec.healthHeaders }),
+      });
       const body = await res.text();
       const ok = res.ok && (this.spec.expectBody?.(body) ?? true);
       return { ok, detail: `GET ${this.spec.healthPath} → ${res.status}` };
