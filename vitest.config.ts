@@ -8,6 +8,9 @@ import { TEST_STACK_ENV } from './tests/setup/test-stack-env.js';
 // vars and .env files cannot point it elsewhere. STACK_PROVIDER=testcontainers
 // publishes docker-compose's ports, the native defaults, so it keeps them.
 if (process.env.STACK_PROVIDER !== 'testcontainers') Object.assign(process.env, TEST_STACK_ENV);
+// Test files that run a chdb-server in-process need libuv's pool as wide as the
+// real server has it (apps/chdb-server/src/threadpool.ts); workers inherit it.
+process.env.UV_THREADPOOL_SIZE ??= '64';
 
 /**
  * Files in path order, every run: vitest's default puts the last run's failures and

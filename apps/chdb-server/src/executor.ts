@@ -191,8 +191,11 @@ export class Executor {
 
   /** Starts the statement: an INSERT runs to its end; a query returns its stream. */
   async start(conn: Connection, q: QueryRequest, persistent: boolean): Promise<Started> {
-    const sql0 = Object.keys(q.queryParams).length > 0 ? substituteParams(q.sql, q.queryParams) : q.sql;
-    const insert = leadingKeyword(sql0) === 'INSERT';
+    const bind = (text: string): string =>
+      Object.keys(q.queryParams).length > 0 ? substituteParams(text, q.queryParams) : text;
+    const insert = leadingKeyword(q.sql) === 'INSERT';
+    // An INSERT's body is data; any other body continues the statement's text.
+    const sql0 = bind(insert || q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
     try {
       if (insert) {
         const out =
@@ -201,7 +204,7 @@ export class Executor {
             : await conn.insert(sql0, q.data);
         return { kind: 'insert', summary: insertSummary(out) };
       }
-      const sql = q.data.length === 0 ? sql0 : `${sql0}\n${q.data.toString('utf8')}`;
+      const sql = sql0;
       const format = formatClause(sql) ?? q.defaultFormat;
       const mode = outputMode(format);
       if (mode !== 'whole') {

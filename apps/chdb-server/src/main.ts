@@ -1,3 +1,4 @@
+import './threadpool.js';
 import { ConfigError, loadDotEnv } from '@cdc/config';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';

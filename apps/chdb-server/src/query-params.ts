@@ -48,6 +48,24 @@
  * substitutes too). A placeholder used as a setting value (`SETTINGS x =
  * {v:UInt64}`, `SET x = ...`) becomes a bare literal, as settings take no
  * expressions. Parameters the query does not use are ignored.
+ *
+ * Known differences from ClickHouse (test/query-params.test.ts checks the rest
+ * against chDB's own binding):
+ * - A DateTime/DateTime64 text with a non-digit where a digit belongs
+ *   (`2024-01-02 03:0x:05`), or with hour/minute/second out of range, is
+ *   refused (457); ClickHouse computes some date from the character codes.
+ * - Variant and Dynamic: ClickHouse reads the un-escaped text once more with
+ *   the escaped rules (and Dynamic prints the inferred value back), so escape
+ *   sequences and non-canonical spellings can come out differently.
+ * - Error codes: where the engine reads the value (`_CAST('text', 'T')`) a bad
+ *   value fails with the engine's code (e.g. 6 CANNOT_PARSE_TEXT) where
+ *   ClickHouse may say 457; both fail.
+ * - Column names of unaliased placeholders differ for the types the engine
+ *   reads from text (DateTime from a date string, DateTime64, IPv6, Array,
+ *   Tuple, Map, ...): ClickHouse prints its parsed literal, `_CAST(1704164645,
+ *   'DateTime')`, this gives `_CAST('2024-01-02 03:04:05', 'DateTime')`.
+ * - The query text the engine sees (query_log, processes, normalized hashes)
+ *   holds the values, not the placeholders.
  */
 import { ClickHouseError, Codes, chError } from './errors.js';
 
@@ -389,7 +407,7 @@ function findPlaceholders(sql: string, sig: Tok[]): Placeholder[] {
   return found;
 }
 
-/** True when the placeholder at sig[i] is the value in `SETTINGS a = 1, b = {x:T}` (or SET / MODIFY SETTING). */
+/** True when the placeholder at sig[i] is the value in `SETTINGS a = 1, b = {x:T}` (or a SET statement, MODIFY SETTING). */
 function isSettingValue(sql: string, sig: Tok[], i: number): boolean {
   const text = (t: Tok | undefined): string => (t ? sql.slice(t.s, t.e) : '');
   const isP = (t: Tok | undefined, p: string): boolean => t?.k === 'punct' && text(t) === p;
@@ -402,7 +420,8 @@ function isSettingValue(sql: string, sig: Tok[], i: number): boolean {
     k--;
     const t = sig[k];
     if (!t) return false;
-    if (t.k === 'word' && /^(SETTINGS|SETTING|SET)$/i.test(text(t))) return true;
+    // SET counts as the SET statement only: `UPDATE t SET x = ...` assigns expressions.
+    if (t.k === 'word' && (/^(SETTINGS|SETTING)$/i.test(text(t)) || (k === 0 && /^SET$/i.test(text(t))))) return true;
     if (!isP(t, ',')) return false;
     k--;
     // Step back over one value: a literal (maybe signed), or a bracketed group (maybe a function call).
@@ -1213,10 +1232,11 @@ export function substituteParams(sql: string, params: Readonly<Record<string, st
   for (const ph of placeholders) {
     if (ph.start >= stopAt) break;
     const replacement = render(ph, params);
-    const before = sql[ph.start - 1];
-    const after = sql[ph.end];
-    const padBefore = before !== undefined && !/[\s([,.]/.test(before);
-    const padAfter = after !== undefined && !/[\s)\],;]/.test(after);
+    // A blank only where the replacement would otherwise run into its neighbour's token.
+    const before = sql[ph.start - 1] ?? ' ';
+    const after = sql[ph.end] ?? ' ';
+    const padBefore = /[\w$'"`]/.test(before) || (before === '-' && replacement.startsWith('-'));
+    const padAfter = /[\w$'"`]/.test(after);
     out += sql.slice(last, ph.start) + (padBefore ? ' ' : '') + replacement + (padAfter ? ' ' : '');
     last = ph.end;
   }

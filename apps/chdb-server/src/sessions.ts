@@ -36,10 +36,6 @@ interface Named {
 const DEFAULT_TIMEOUT_S = 60;
 const MAX_TIMEOUT_S = 3600;
 
-function quoteArg(value: string): string {
-  return value;
-}
-
 export class SessionStore {
   readonly #dataPath: string;
   readonly #baseArgs: readonly string[];
@@ -57,7 +53,7 @@ export class SessionStore {
     const marker = `chdb-server:${randomUUID()}`;
     const args = [
       ...this.#baseArgs,
-      ...user.profile.settings.map(([k, v]) => `--${k}=${quoteArg(v)}`),
+      ...user.profile.settings.map(([k, v]) => `--${k}=${v}`),
       ...extra,
       `--log_comment=${marker}`,
     ];
@@ -81,7 +77,10 @@ export class SessionStore {
     }
     if (!s) {
       if (check) throw chError(Codes.SESSION_NOT_FOUND, `Session ${id} not found`);
-      const { conn, marker } = this.#open(user, []);
+      // The profile's readonly level holds for the session's whole life; requests
+      // never lift it (a one-off connection gets it per request, after URL settings).
+      const readonly = user.profile.readonly !== 0 ? [`--readonly=${user.profile.readonly}`] : [];
+      const { conn, marker } = this.#open(user, readonly);
       s = { conn, marker, owner: user.name, timeoutMs: 0, lastUsed: Date.now(), busy: false };
       this.#named.set(id, s);
     }
