@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBlocks } from '../apps/chdb-server/src/codec/native-blocks.js';
 import { loadConfig } from '../apps/chdb-server/src/config.js';
@@ -94,17 +96,49 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  agent.destroy();
   await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-async function post(params: Record<string, string>, body: string, init: RequestInit = {}): Promise<Response> {
-  const url = new URL(server.url);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return fetch(url, { method: 'POST', body, ...init });
+interface Answer {
+  status: number;
+  body: Buffer;
+  /** False when the connection closed before the response's end (a failure after output began). */
+  complete: boolean;
 }
 
-/** fetch has already undone the gzip Content-Encoding; the native blocks are ours to undo. */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * node:http rather than fetch: it hands over every byte that arrived before a
+ * connection closed mid-response, which is how a failure after output began ends.
+ */
+function post(params: Record<string, string>, body: string, headers: Record<string, string> = {}, abortAfterFirst = false): Promise<Answer> {
+  const url = new URL(server.url);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers, agent }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        parts.push(c);
+        if (abortAfterFirst) req.destroy();
+      });
+      res.on('error', () => undefined);
+      res.on('close', () => {
+        let raw = Buffer.concat(parts);
+        if (res.headers['content-encoding'] === 'gzip' && raw.length > 0) {
+          raw = gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+        }
+        resolve({ status: res.statusCode ?? 0, body: raw, complete: res.complete });
+      });
+    });
+    req.on('error', (e) => (abortAfterFirst ? undefined : reject(e)));
+    req.end(body);
+  });
+}
+
+/** The native blocks are ours to undo (HTTP's gzip is undone in post()). */
 function decode(raw: Buffer, native: boolean): Buffer {
   return native && raw.length > 0 ? decodeBlocks(raw, 1 << 30) : raw;
 }
@@ -152,9 +186,9 @@ describe('isolation under concurrency', () => {
             if (format === 'CSV') params.format_csv_delimiter = delimiter;
             params.max_threads = String(1 + Math.floor(random() * 2));
           }
-          const res = await post(params, select, { headers });
-          const body = decode(Buffer.from(await res.arrayBuffer()), native);
-          if (res.status !== 200) return fail(`status ${res.status}: ${body.toString().slice(0, 200)}`);
+          const res = await post(params, select, headers);
+          const body = decode(res.body, native);
+          if (res.status !== 200 || !res.complete) return fail(`status ${res.status} complete ${res.complete}: ${body.toString().slice(0, 200)}`);
           if (!body.equals(expected(format, token, rows, delimiter))) return fail(`body differs (${body.length} bytes)`);
           stats.ok++;
           return;
@@ -168,8 +202,8 @@ describe('isolation under concurrency', () => {
                 `WHERE throwIf(number = ${failAt}, 'stop-${token}') = 0 SETTINGS max_block_size = ${Math.max(1, Math.floor(failAt / 4))}`
               : `SELECT toUInt32(number) AS n, concat('${token}', toString(number)) AS s FROM numbers(100000) ` +
                 `WHERE sleepEachRow(0.0005) = 0 SETTINGS max_block_size = 20, max_execution_time = 0.15, timeout_overflow_mode = 'throw'`;
-          const res = await post(params, sql, { headers });
-          const body = decode(Buffer.from(await res.arrayBuffer()), native);
+          const res = await post(params, sql, headers);
+          const body = decode(res.body, native);
           const fullRows = kind === 'late-exception' ? rows : 100000;
           const full = expected(format, token, fullRows);
           const ownError = kind === 'late-exception' ? `stop-${token}` : 'TIMEOUT_EXCEEDED';
@@ -181,6 +215,7 @@ describe('isolation under concurrency', () => {
           }
           const { data, error } = splitException(body);
           if (error === undefined) return fail('a failing query answered 200 without an exception');
+          if (res.complete) return fail('a failing query answered a complete 200 response');
           if (!error.includes(ownError)) return fail(`foreign exception: ${error.slice(0, 200)}`);
           if (!full.subarray(0, data.length).equals(data)) return fail('output before the exception is not its own prefix');
           stats.failedMidOutput++;
@@ -188,14 +223,8 @@ describe('isolation under concurrency', () => {
         }
 
         if (kind === 'disconnect') {
-          const controller = new AbortController();
           const sql = `SELECT toUInt32(number) AS n, concat('${token}', toString(number)) AS s FROM numbers(100000000) SETTINGS max_block_size = 1000`;
-          const res = await post({ default_format: format }, sql, { signal: controller.signal });
-          const reader = res.body!.getReader();
-          const first = await reader.read();
-          controller.abort();
-          await reader.cancel().catch(() => undefined);
-          const got = Buffer.from(first.value ?? new Uint8Array());
+          const got = (await post({ default_format: format }, sql, {}, true)).body;
           const full = expected(format, token, Math.min(100000, 1 + got.length));
           if (!full.subarray(0, got.length).equals(got)) return fail('first bytes are not its own');
           stats.disconnected++;
@@ -213,12 +242,11 @@ describe('isolation under concurrency', () => {
         ];
         for (const [sql, want] of steps) {
           const res = await post(sp, sql);
-          const text = await res.text();
+          const text = res.body.toString('utf8');
           if (res.status !== 200) return fail(`session step failed ${res.status}: ${text.slice(0, 200)}`);
           if (text !== want) return fail(`session answer ${JSON.stringify(text.slice(0, 100))} != ${JSON.stringify(want)}`);
         }
-        const closed = await post({ ...sp, close_session: '1' }, 'SELECT 1');
-        await closed.text();
+        await post({ ...sp, close_session: '1' }, 'SELECT 1');
         stats.session++;
       }
 
@@ -232,7 +260,7 @@ describe('isolation under concurrency', () => {
       let running = '';
       for (let i = 0; i < 50; i++) {
         const res = await post({}, "SELECT count() FROM system.processes WHERE query NOT LIKE '%system.processes%'");
-        running = (await res.text()).trim();
+        running = res.body.toString('utf8').trim();
         if (running === '0') break;
         await new Promise((r) => setTimeout(r, 100));
       }

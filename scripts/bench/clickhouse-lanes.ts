@@ -31,6 +31,7 @@
  * in [960,000,000, 960,001,000) and are deleted at the end.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -45,7 +46,8 @@ const USAGE = `usage: npm run bench:clickhouse -- [--phase-s 45] [--analysts 4] 
   --phase-s      seconds each phase measures (default 45)
   --analysts     analysts in the four-short phase (default 4)
   --short-s      length of each of their queries (default 10)
-  --skip-stream  skip the 10,000,000-row streaming measurement`;
+  --skip-stream  skip the 10,000,000-row streaming measurement
+  --stream-only  only the streaming measurement (needs no stack)`;
 
 function usageError(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -60,6 +62,7 @@ try {
       analysts: { type: 'string', default: '4' },
       'short-s': { type: 'string', default: '10' },
       'skip-stream': { type: 'boolean', default: false },
+      'stream-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -207,6 +210,24 @@ async function runPhase(name: string, load: (stop: () => boolean) => Promise<{ k
 
 const idle = async (): Promise<{ queries: number }> => ({ queries: 0 });
 
+/**
+ * Waits until a marker has come through both paths: right after ClickHouse (re)starts,
+ * its Kafka-engine consumers rejoin their groups only once the old members time out,
+ * which would be counted as idle latency.
+ */
+async function warmUp(): Promise<void> {
+  say('warming up: waiting for a marker to come through both paths …');
+  const since = new Date(Date.now() - 60_000).toISOString().replace('T', ' ').replace('Z', '');
+  const m = await commitMarker();
+  const deadline = now() + 180_000;
+  while (m.kafkaAt === undefined || m.enrichedAt === undefined) {
+    if (now() > deadline) throw new Error('a marker did not reach default.telemetry_events and analytics.telemetry_enriched within 180 s');
+    await pollMarkers([m], since);
+    await sleep(100);
+  }
+  await sleep(5_000);
+}
+
 /** One analyst query meant to run 60 s; at the end of the phase, KILL QUERY and time its end. */
 async function oneLong(stop: () => boolean): Promise<{ killMs?: number; queries: number }> {
   const queryId = `bench-long-${randomUUID()}`;
@@ -237,12 +258,17 @@ function fourShort(stop: () => boolean): Promise<{ queries: number }> {
 
 // ---------------------------------------------------------------- streaming
 
-interface StreamResult {
+interface StreamRun {
+  label: string;
   rows: number;
   seconds: number;
   rssBeforeMiB: number;
   rssPeakMiB: number;
   firstByteMs: number;
+}
+
+interface StreamResult {
+  runs: StreamRun[];
   slowFirstByteMs: number;
   slowFirstBlockMs: number;
 }
@@ -255,9 +281,10 @@ function rssMiB(pid: number): number {
 async function privateServer(): Promise<{ url: string; child: ChildProcess; dir: string }> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-stream-'));
+  const { CHDB_USERS_FILE: _, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/chdb-server/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, CHDB_DATA_PATH: dir, CLICKHOUSE_HTTP_PORT: '0', CLICKHOUSE_HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', CHDB_USERS_FILE: '', CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '' },
+    env: { ...inherited, UV_THREADPOOL_SIZE: '64', CHDB_DATA_PATH: dir, CLICKHOUSE_HTTP_PORT: '0', CLICKHOUSE_HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -272,6 +299,38 @@ async function privateServer(): Promise<{ url: string; child: ChildProcess; dir:
   return { url, child, dir };
 }
 
+/** Streams `rows` rows, reading at most `bytesPerSecond` (0: as fast as possible), sampling the server's RSS. */
+async function streamRows(url: string, pid: number, label: string, rows: number, bytesPerSecond = 0): Promise<StreamRun> {
+  const rssBefore = rssMiB(pid);
+  let peak = rssBefore;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+  const t0 = now();
+  let first = 0;
+  let lines = 0;
+  let bytes = 0;
+  await new Promise<void>((resolve, reject) => {
+    const q = encodeURIComponent(`SELECT number, toString(number) FROM numbers(${rows})`);
+    httpGet(`${url}/?query=${q}`, (res) => {
+      res.on('data', (chunk: Buffer) => {
+        if (first === 0) first = now() - t0;
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        if (bytesPerSecond > 0) {
+          const ahead = bytes / bytesPerSecond - (now() - t0) / 1000;
+          if (ahead > 0) {
+            res.pause();
+            setTimeout(() => res.resume(), ahead * 1000);
+          }
+        }
+      });
+      res.on('end', resolve);
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  clearInterval(sampler);
+  return { label, rows: lines, seconds: (now() - t0) / 1000, rssBeforeMiB: rssBefore, rssPeakMiB: peak, firstByteMs: first };
+}
+
 async function streamTenMillion(): Promise<StreamResult> {
   say('streaming 10,000,000 rows from a private chdb-server …');
   const { url, child, dir } = await privateServer();
@@ -279,19 +338,12 @@ async function streamTenMillion(): Promise<StreamResult> {
     await (await fetch(`${url}/?query=SELECT%201`)).text();
     await sleep(500);
     const pid = child.pid!;
-    const rssBefore = rssMiB(pid);
-    let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
-    const t0 = now();
-    const res = await fetch(`${url}/?query=${encodeURIComponent('SELECT number, toString(number) FROM numbers(10000000)')}`);
-    let first = 0;
-    let lines = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      if (first === 0) first = now() - t0;
-      for (const b of chunk) if (b === 10) lines++;
-    }
-    const seconds = (now() - t0) / 1000;
-    clearInterval(sampler);
+    const runs = [
+      await streamRows(url, pid, 'cold: the first result after start, 10,000,000 rows', 10_000_000),
+      await streamRows(url, pid, 'warm, 10,000,000 rows, client as fast as it can', 10_000_000),
+      await streamRows(url, pid, 'warm, 10,000,000 rows, client reading 20 MB/s', 10_000_000, 20_000_000),
+      await streamRows(url, pid, 'warm, 50,000,000 rows', 50_000_000),
+    ];
     // A query whose first block takes the engine ~50 ms: how long after it does the first byte arrive?
     const t1 = now();
     const slow = await fetch(`${url}/?query=${encodeURIComponent('SELECT number, sleepEachRow(0.05) FROM numbers(40) SETTINGS max_block_size = 1')}`);
@@ -299,7 +351,7 @@ async function streamTenMillion(): Promise<StreamResult> {
     await reader.read();
     const slowFirst = now() - t1;
     await reader.cancel();
-    return { rows: lines, seconds, rssBeforeMiB: rssBefore, rssPeakMiB: peak, firstByteMs: first, slowFirstByteMs: slowFirst, slowFirstBlockMs: 50 };
+    return { runs, slowFirstByteMs: slowFirst, slowFirstBlockMs: 50 };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -315,7 +367,7 @@ function freshness(r: PhaseResult, key: 'kafkaAt' | 'enrichedAt'): number[] {
   return r.markers.filter((m) => m[key] !== undefined).map((m) => m[key]! - m.committedAt);
 }
 
-function report(phases: PhaseResult[], stream: StreamResult | undefined): void {
+function reportPhases(phases: PhaseResult[]): void {
   const [idlePhase] = phases;
   const base = {
     kafka: percentile(freshness(idlePhase!, 'kafkaAt'), 99),
@@ -339,17 +391,24 @@ function report(phases: PhaseResult[], stream: StreamResult | undefined): void {
         `${Math.min(k.length, e.length)} / ${p.markers.length} | ${p.killMs === undefined ? '—' : ms(p.killMs)} |`,
     );
   }
-  if (stream) {
-    lines.push('');
-    lines.push('| streaming | rows | seconds | server RSS before → peak (growth) | first byte | first byte of a query whose first block takes 50 ms |');
-    lines.push('|---|---|---|---|---|---|');
-    lines.push(
-      `| SELECT number, toString(number) FROM numbers(10000000), TSV | ${fmt(stream.rows)} | ${fmt(stream.seconds, 1)} | ` +
-        `${fmt(stream.rssBeforeMiB)} → ${fmt(stream.rssPeakMiB)} MiB (+${fmt(stream.rssPeakMiB - stream.rssBeforeMiB)} MiB) | ${ms(stream.firstByteMs)} | ` +
-        `${ms(stream.slowFirstByteMs)} (${ms(stream.slowFirstByteMs - stream.slowFirstBlockMs)} after the block) |`,
-    );
-  }
   console.log(lines.join('\n'));
+}
+
+function reportStream(stream: StreamResult): void {
+  console.log(
+    [
+      '',
+      '| streaming `SELECT number, toString(number) FROM numbers(N)`, TSV | rows received | seconds | server RSS before → peak (growth) | first byte |',
+      '|---|---|---|---|---|',
+      ...stream.runs.map(
+        (r) =>
+          `| ${r.label} | ${fmt(r.rows)} | ${fmt(r.seconds, 1)} | ${fmt(r.rssBeforeMiB)} → ${fmt(r.rssPeakMiB)} MiB (+${fmt(r.rssPeakMiB - r.rssBeforeMiB)} MiB) | ${ms(r.firstByteMs)} |`,
+      ),
+      '',
+      `A query whose first block takes the engine 50 ms: first byte after ${ms(stream.slowFirstByteMs)}, ` +
+        `${ms(stream.slowFirstByteMs - stream.slowFirstBlockMs)} after the block.`,
+    ].join('\n'),
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -357,11 +416,16 @@ function report(phases: PhaseResult[], stream: StreamResult | undefined): void {
 stopOnInterrupt();
 await runBench(
   async () => {
+    if (args['stream-only']) {
+      reportStream(await streamTenMillion());
+      return;
+    }
     const ping = await chText(PIPELINE, 'SELECT 1');
     if (ping.status !== 200) throw new Error(`ClickHouse at ${CH} answered ${ping.status} to the pipeline user: ${ping.text.slice(0, 200)} (is the stack up?)`);
+    await warmUp();
     const phases = [await runPhase('idle', idle), await runPhase('one-long', oneLong), await runPhase(`${ANALYSTS}-short`, fourShort)];
-    const stream = args['skip-stream'] ? undefined : await streamTenMillion();
-    report(phases, stream);
+    reportPhases(phases);
+    if (!args['skip-stream']) reportStream(await streamTenMillion());
   },
   [{ name: 'delete the marker rows', run: async () => void (await pool.query(`DELETE FROM public.telemetry_events WHERE user_id >= ${USER_MIN} AND user_id < ${USER_MIN + 1000}`)) }],
   () => pool.end(),

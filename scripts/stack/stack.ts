@@ -44,6 +44,8 @@ export function components(config: StackConfig): Component[] {
             CLICKHOUSE_HTTP_HOST: ch.url.hostname,
             CLICKHOUSE_HTTP_PORT: ch.url.port || '8123',
             CHDB_USERS_FILE: join(config.root, 'clickhouse', 'users.yaml'),
+            // libuv's worker threads are the engine's lanes (apps/chdb-server/src/main.ts).
+            UV_THREADPOOL_SIZE: '64',
             CLICKHOUSE_PASSWORD: config.env.CLICKHOUSE_PASSWORD,
             CLICKHOUSE_ANALYST_PASSWORD: config.env.CLICKHOUSE_ANALYST_PASSWORD,
           },

@@ -194,42 +194,49 @@ export class Executor {
     const bind = (text: string): string =>
       Object.keys(q.queryParams).length > 0 ? substituteParams(text, q.queryParams) : text;
     const insert = leadingKeyword(q.sql) === 'INSERT';
-    // An INSERT's body is data; any other body continues the statement's text.
-    const sql0 = bind(insert || q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
     try {
-      if (insert) {
-        const out =
-          q.data.length > 0 && isBinaryFormat(formatClause(sql0))
-            ? await this.#insertFromFile(conn, sql0, q.data)
-            : await conn.insert(sql0, q.data);
-        return { kind: 'insert', summary: insertSummary(out) };
-      }
-      const sql = sql0;
-      const format = formatClause(sql) ?? q.defaultFormat;
-      const mode = outputMode(format);
-      if (mode !== 'whole') {
-        try {
-          const raw = conn.stream(sql, q.defaultFormat);
-          const first = await raw.next();
-          // An empty result streams no block at all, so not the header either.
-          if (first || mode === 'stream') {
-            const stream = mode === 'stream' ? raw : new HeaderOnce(raw, first!.bytes.subarray(0, headerLength(format, first!.bytes)));
-            return { kind: 'query', stream, first, format };
-          }
-        } catch (e) {
-          if (!(e instanceof Error && NOT_STREAMABLE.test(e.message))) throw e;
-        }
-      }
-      return { kind: 'whole', body: await this.#buffered(conn, sql, q.defaultFormat, persistent), format };
+      // An INSERT's body is data; any other body continues the statement's text.
+      if (insert) return await this.#insert(conn, bind(q.sql), q.data);
+      const sql = bind(q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
+      return await this.#query(conn, sql, q.defaultFormat, persistent);
     } catch (e) {
       const err = e instanceof ClickHouseError ? e : fromEngineError(e);
       // The check lives in clickhouse-client, which chDB embeds; a server
       // accepts an INSERT with an empty body and writes nothing.
-      if (err.code === Codes.NO_DATA_TO_INSERT) {
+      if (insert && err.code === Codes.NO_DATA_TO_INSERT) {
         return { kind: 'insert', summary: insertSummary({ elapsed: 0, rowsWritten: 0, bytesWritten: 0 }) };
       }
       throw err;
     }
+  }
+
+  async #insert(conn: Connection, sql: string, data: Buffer): Promise<Started> {
+    const out =
+      data.length > 0 && isBinaryFormat(formatClause(sql))
+        ? await this.#insertFromFile(conn, sql, data)
+        : await conn.insert(sql, data);
+    return { kind: 'insert', summary: insertSummary(out) };
+  }
+
+  /** Streams what can stream (see formats.ts outputMode); the rest comes whole. */
+  async #query(conn: Connection, sql: string, defaultFormat: string, persistent: boolean): Promise<Started> {
+    const format = formatClause(sql) ?? defaultFormat;
+    const mode = outputMode(format);
+    if (mode !== 'whole') {
+      try {
+        const raw = conn.stream(sql, defaultFormat);
+        const first = await raw.next();
+        if (mode === 'stream') return { kind: 'query', stream: raw, first, format };
+        // An empty result streams no block, so not the header either: that one comes whole.
+        if (first) {
+          const header = first.bytes.subarray(0, headerLength(format, first.bytes));
+          return { kind: 'query', stream: new HeaderOnce(raw, header), first, format };
+        }
+      } catch (e) {
+        if (!(e instanceof Error && NOT_STREAMABLE.test(e.message))) throw e;
+      }
+    }
+    return { kind: 'whole', body: await this.#buffered(conn, sql, defaultFormat, persistent), format };
   }
 
   /**

@@ -1,4 +1,3 @@
-import './threadpool.js';
 import { ConfigError, loadDotEnv } from '@cdc/config';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
@@ -7,6 +6,7 @@ import { startServer } from './server.js';
 // Long enough for a large INSERT to finish; short enough that a wedged engine
 // does not hold up a stack restart forever.
 const SHUTDOWN_GRACE_MS = 30_000;
+const MIN_THREADPOOL = 16;
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -22,6 +22,16 @@ async function main(): Promise<void> {
   }
 
   const log = pino({ level: config.logLevel, base: { service: 'chdb-server' } });
+  // Every chDB call that waits (a query, a block of a streamed result, an insert)
+  // holds one of libuv's worker threads while the engine works on it. libuv has 4
+  // unless UV_THREADPOOL_SIZE says otherwise, and reads it once, before any of our
+  // code runs (tsx's loader already uses the pool): with 4, four long analyst
+  // queries would hold every thread and the pipeline's writes and KILL QUERY would
+  // wait behind them. So it must come from the environment that starts us.
+  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  if (pool < MIN_THREADPOOL) {
+    log.warn({ uv_threadpool_size: pool, recommended: MIN_THREADPOOL }, 'UV_THREADPOOL_SIZE is small: long queries can hold every libuv thread; start with UV_THREADPOOL_SIZE=64');
+  }
   const server = await startServer(config, { logger: log });
   log.info({ url: server.url, data_path: config.dataPath, auth: config.password !== '' }, 'listening');
 

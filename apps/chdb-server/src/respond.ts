@@ -23,8 +23,9 @@ export interface Encoding {
  * status and X-ClickHouse-Summary are final, and an error in it is a plain
  * error response. Longer results stream from then on.
  */
-const HOLD_MS = 100;
+const HOLD_MS = 50;
 const HOLD_BYTES = 1 << 20;
+const SAMPLE_EVERY_MS = 20;
 
 function encoders(encoding: Encoding): Transform[] {
   const out: Transform[] = [];
@@ -122,8 +123,13 @@ export async function sendStream(opts: {
     bytes += c.bytes.length;
   };
   // The engine drops a query from its process list when its end is fetched, so
-  // the sample taken after the last block is the final count.
+  // a sample taken after the last block is the final count. With
+  // wait_end_of_query every block is followed by one (exact); otherwise at most
+  // one per SAMPLE_EVERY_MS, as a server's summary is as of when it is sent.
+  let sampledAt = -Infinity;
   const sample = async (): Promise<void> => {
+    if (!opts.waitEndOfQuery && performance.now() - sampledAt < SAMPLE_EVERY_MS) return;
+    sampledAt = performance.now();
     const p = await opts.progress().catch(() => undefined);
     if (p && (!read || p.readRows >= read.readRows)) read = p;
   };
