@@ -299,8 +299,20 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   enrichRunning = true;
   log.info('enrichment running');
 
+  // kafkajs restarts a consumer after retriable errors; after any other it stays
+  // stopped. Then the processor is not ready (health checks see it) and says why,
+  // instead of looking healthy while its lag grows.
+  let stoppedBy: string | undefined;
+  for (const consumer of [usersConsumer, enrichConsumer]) {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      stoppedBy = `${payload.groupId}: ${payload.error.message}`;
+      log.error({ group: payload.groupId, err: payload.error.message }, 'consumer stopped for good; restart the stream processor');
+    });
+  }
+
   return {
-    ready: () => isCaughtUp && enrichRunning && guard.state !== 'open',
+    ready: () => isCaughtUp && enrichRunning && stoppedBy === undefined && guard.state !== 'open',
     async stop() {
       guard.shutdown();
       await Promise.allSettled([enrichConsumer.disconnect(), usersConsumer.disconnect()]);

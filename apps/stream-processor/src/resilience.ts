@@ -28,6 +28,9 @@ export interface GuardOptions {
 
 class Stopped extends Error {}
 
+/** Well inside kafkajs's default 30 s session timeout. */
+const HEARTBEAT_EVERY_MS = 3_000;
+
 export function createGuard(opts: GuardOptions): Guard {
   const breaker = new CircuitBreaker(async (fn: () => Promise<unknown>) => fn(), {
     // Open on any failure of a retried call: the retries already absorbed blips.
@@ -41,6 +44,18 @@ export function createGuard(opts: GuardOptions): Guard {
   breaker.on('close', () => opts.log.info('ClickHouse back: circuit closed, consumption resumed'));
 
   async function run<T>(what: string, fn: () => Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
+    // A write that takes longer than the group's session timeout (ClickHouse busy,
+    // retries backing off) must not get the consumer evicted from its group: kafkajs
+    // then stops the consumer for good. So the member keeps heartbeating meanwhile.
+    const alive = heartbeat && setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_EVERY_MS);
+    try {
+      return await attempt(what, fn, heartbeat);
+    } finally {
+      if (alive) clearInterval(alive);
+    }
+  }
+
+  async function attempt<T>(what: string, fn: () => Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
     for (;;) {
       if (stopped) throw new Stopped(`${what}: stopping`);
       try {

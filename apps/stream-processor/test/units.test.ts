@@ -4,6 +4,8 @@ import { bySize } from '../src/request-size.js';
 import { change, event, user } from './fixtures.js';
 import { emptyEnriched, emptyTouched, enrichChange, minuteOf } from '../src/enrich.js';
 import { ageBand, UsersDimension } from '../src/users-dimension.js';
+import { pino } from 'pino';
+import { createGuard } from '../src/resilience.js';
 
 
 
@@ -152,4 +154,23 @@ describe('enrichment', () => {
     expect(newUuid.userTombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
     expect(newUuid.rows.map((r) => r.event_uuid)).toEqual(['11111111-2222-4333-8444-555555555555']);
   });
+});
+
+describe('the ClickHouse write guard', () => {
+  it('keeps the consumer in its group while one write takes longer than a heartbeat interval', async () => {
+    const guard = createGuard({ retries: 0, minTimeoutMs: 10, maxTimeoutMs: 10, resetTimeoutMs: 1000, log: pino({ level: 'silent' }) });
+    let beats = 0;
+    try {
+      const out = await guard.run('a slow write', () => new Promise<string>((r) => setTimeout(() => r('written'), 6_500)), async () => {
+        beats++;
+      });
+      expect(out).toBe('written');
+      // One heartbeat every 3 s while the write ran, none after it.
+      expect(beats).toBe(2);
+      await new Promise((r) => setTimeout(r, 3_200));
+      expect(beats).toBe(2);
+    } finally {
+      guard.shutdown();
+    }
+  }, 20_000);
 });
