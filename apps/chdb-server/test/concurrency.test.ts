@@ -304,4 +304,19 @@ describe('HTTP surface', () => {
       await client.close();
     }
   });
+
+  it('@clickhouse/client: a session_id keeps SET and temporary tables across its queries', async () => {
+    const opts = { username: 'pipeline', password: 'p1pe' };
+    const inSession = connect(server.url, { ...opts, session_id: 'js-session' });
+    const other = connect(server.url, opts);
+    try {
+      await inSession.command({ query: 'SET max_threads = 2' });
+      await inSession.command({ query: "CREATE TEMPORARY TABLE notes AS SELECT 'kept' AS note" });
+      const rows = await (await inSession.query({ query: "SELECT getSetting('max_threads') AS t, note FROM notes", format: 'JSONEachRow' })).json();
+      expect(rows).toEqual([{ t: 2, note: 'kept' }]);
+      await expect(other.query({ query: 'SELECT note FROM notes' })).rejects.toMatchObject({ code: '60' });
+    } finally {
+      await Promise.all([inSession.close(), other.close()]);
+    }
+  });
 });
