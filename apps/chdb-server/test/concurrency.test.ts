@@ -117,7 +117,7 @@ describe('stopping a query', () => {
 
   it('an analyst can stop its own query but not the pipeline’s', async () => {
     const mine = sql('SELECT count() FROM system.numbers', { params: { query_id: 'analyst-q' }, headers: ANALYST });
-    const theirs = sql('SELECT sleep(1)', { params: { query_id: 'pipeline-q' } });
+    const theirs = sql('SELECT sleep(3)', { params: { query_id: 'pipeline-q' } });
     await until(async () => (await running()) === 2, 'both queries to start');
     const denied = await sql("KILL QUERY WHERE query_id = 'pipeline-q' FORMAT TabSeparated", { headers: ANALYST });
     expect(denied.text).toBe('');
@@ -190,7 +190,7 @@ describe('sessions', () => {
 
   it('refuses a second concurrent request in the same session (373) and unknown sessions with session_check (372)', async () => {
     const s = { session_id: 'sess-b' };
-    const busy = sql('SELECT sleep(1)', { params: s });
+    const busy = sql('SELECT sleep(3)', { params: s });
     await until(async () => (await running()) === 1, 'the session query to start');
     const second = await sql('SELECT 1', { params: s });
     expect(second.headers.get('x-clickhouse-exception-code')).toBe('373');
@@ -239,7 +239,7 @@ describe('users', () => {
   });
 
   it('bounds how many queries the analyst runs at once (202)', async () => {
-    const two = [1, 2].map(() => sql('SELECT sleep(1)', { headers: ANALYST }));
+    const two = [1, 2].map(() => sql('SELECT sleep(3)', { headers: ANALYST }));
     await until(async () => (await running()) === 2, 'two analyst queries');
     const third = await sql('SELECT 1', { headers: ANALYST });
     expect(third.headers.get('x-clickhouse-exception-code')).toBe('202');
