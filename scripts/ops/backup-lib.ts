@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { z } from 'zod';
 import pg from 'pg';
@@ -234,16 +234,24 @@ export class ClickHouseHttp {
   }
 
   /**
-   * Streams a SELECT's output, gzipped, into `file`; the row count from the summary header.
+   * Streams a SELECT's output, gzipped, into `file`, and returns its row count.
    * TabSeparated: readable with zcat, and it round-trips every value exactly, invalid
    * UTF-8 and NUL bytes included (chosen when chdb-server still cut binary INSERT bodies
-   * short; since fixed).
+   * short; since fixed). It escapes newlines inside values, so rows are counted as
+   * lines: a streamed answer's X-ClickHouse-Summary is as of when its headers were
+   * sent, not the final count.
    */
   async exportRows(select: string, file: string): Promise<number> {
     const res = await this.request(`${select} FORMAT TabSeparated`);
-    const summary = JSON.parse(res.headers.get('x-clickhouse-summary') ?? '{}') as { result_rows?: string; read_rows?: string };
-    await pipeline(Readable.fromWeb(res.body! as never), createGzip({ level: 6 }), createWriteStream(file));
-    return Number(summary.result_rows ?? summary.read_rows ?? NaN);
+    let rows = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+        done(null, chunk);
+      },
+    });
+    await pipeline(Readable.fromWeb(res.body! as never), count, createGzip({ level: 6 }), createWriteStream(file));
+    return rows;
   }
 
   /** Inserts a gzipped TabSeparated file; returns written_rows from the summary header. */
