@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBlocks } from '../apps/chdb-server/src/codec/native-blocks.js';
 import { loadConfig } from '../apps/chdb-server/src/config.js';
 import { type RunningServer, startServer } from '../apps/chdb-server/src/server.js';
+import { mulberry32 } from '../scripts/import/generator.js';
 import { seedFrom } from './support/seed.js';
 
 /**
@@ -20,17 +21,6 @@ import { seedFrom } from './support/seed.js';
 const SEED = seedFrom('CLICKHOUSE_ISOLATION_SEED', 20261207);
 const REQUESTS = Number(process.env.CLICKHOUSE_ISOLATION_REQUESTS ?? 10_000);
 const CLIENTS = 16;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Format = 'TabSeparated' | 'CSV' | 'JSONEachRow' | 'JSONCompactEachRow' | 'RowBinary';
 const FORMATS: Format[] = ['TabSeparated', 'CSV', 'JSONEachRow', 'JSONCompactEachRow', 'RowBinary'];
@@ -154,7 +144,7 @@ describe('isolation under concurrency', () => {
   it(
     `${REQUESTS} requests from ${CLIENTS} clients: every answer is its own (seed ${SEED})`,
     async () => {
-      const random = prng(SEED);
+      const random = mulberry32(SEED);
       const stats: Stats = { ok: 0, failedMidOutput: 0, failedBeforeOutput: 0, disconnected: 0, session: 0, kinds: {} };
       const problems: string[] = [];
       let next = 0;
