@@ -28,5 +28,5 @@ export async function readBody(req: IncomingMessage, limit: number, options: Bod
     chunks.push(chunk);
   }
   const body = await decodeBody(Buffer.concat(chunks, size), req.headers['content-encoding'], limit);
-  return options.nativeBlocks ? decodeBlocks(body, limit) : body;
+  return options.nativeBlocks && body.length > 0 ? decodeBlocks(body, limit) : body;
 }

@@ -94,7 +94,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return s === '' ? undefined : s;
 }
 
-function flag(value: string | null): boolean {
+/** A boolean URL param as a server reads it: `1` or `true`. */
+export function flag(value: string | null): boolean {
   return value !== null && /^(1|true)$/i.test(value.trim());
 }
 

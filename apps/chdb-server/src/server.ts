@@ -4,7 +4,6 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
 import { readBody } from './body.js';
-import { decodeBlocks } from './codec/native-blocks.js';
 import { chooseEncoding } from './codec/http-encoding.js';
 import type { ServerConfig } from './config.js';
 import { Control, RunningQueries } from './control.js';
@@ -14,7 +13,7 @@ import { contentTypeFor } from './formats.js';
 import { parseKill, runKill } from './kill.js';
 import { multipartBoundary, parseMultipart } from './multipart.js';
 import { PLAY_PAGE } from './play.js';
-import { parseQueryRequest, type QueryRequest, queryIdOf, responseCompressionOf } from './protocol.js';
+import { flag, parseQueryRequest, type QueryRequest, queryIdOf, responseCompressionOf } from './protocol.js';
 import { type Encoding, type Headers, sendStream, sendWhole } from './respond.js';
 import { SessionStore } from './sessions.js';
 import { credentialsOf } from './auth.js';
@@ -198,9 +197,7 @@ export async function startServer(
       if (user instanceof ClickHouseError) throw user;
       outcome.user = user.name;
       outcome.query = params.get('query')?.slice(0, 200);
-      let body = await readPayload(req, params, config.maxBodyBytes);
-      // decompress=1: the body is in native compressed blocks, SQL and data alike.
-      if (isFlag(params.get('decompress')) && body.length > 0) body = decodeBlocks(body, config.maxBodyBytes);
+      const body = await readPayload(req, params, config.maxBodyBytes);
       q = parseQueryRequest({ method, params, headers: req.headers, body, queryId });
       outcome.query = q.sql.slice(0, 200);
       await runQuery(req, res, user, q, base, outcome);
@@ -297,11 +294,7 @@ export async function startServer(
 
 /** Only what the response encoding needs, for errors raised before the request was parsed. */
 function responseOnly(params: URLSearchParams): Pick<QueryRequest, 'responseCompression' | 'compressResponse'> {
-  return { responseCompression: responseCompressionOf(params), compressResponse: isFlag(params.get('compress')) };
-}
-
-function isFlag(value: string | null): boolean {
-  return value !== null && /^(1|true)$/i.test(value.trim());
+  return { responseCompression: responseCompressionOf(params), compressResponse: flag(params.get('compress')) };
 }
 
 /**
@@ -310,7 +303,8 @@ function isFlag(value: string | null): boolean {
  * body any more.
  */
 async function readPayload(req: IncomingMessage, params: URLSearchParams, limit: number): Promise<Buffer> {
-  const body = await readBody(req, limit);
+  // decompress=1: the whole body, SQL and data alike, is in native compressed blocks.
+  const body = await readBody(req, limit, { nativeBlocks: flag(params.get('decompress')) });
   const boundary = multipartBoundary(req.headers['content-type']);
   if (boundary === undefined) return body;
   for (const part of parseMultipart(body, boundary)) {
