@@ -100,6 +100,19 @@ function lex(sql: string): Tok[] {
     return hex ? isHex(c(i + 1)) : isDigit(c(i + 1));
   };
 
+  /** An exponent (e/E, or p/P after hex digits), its sign and digits, when one starts at `pos`. */
+  const skipExponent = (hex: boolean): void => {
+    const e = c(pos);
+    if (!(pos + 1 < end && (hex ? e === 112 || e === 80 : e === 101 || e === 69))) return;
+    pos++;
+    if (pos + 1 < end && (c(pos) === 45 || c(pos) === 43)) pos++;
+    let startOfBlock = true;
+    while (pos < end && (isDigit(c(pos)) || numberSeparator(startOfBlock, false, pos))) {
+      pos++;
+      startOfBlock = false;
+    }
+  };
+
   const quoted = (quote: number, kind: Kind): Kind => {
     pos++;
     for (;;) {
@@ -163,16 +176,7 @@ function lex(sql: string): Tok[] {
             startOfBlock = false;
           }
         }
-        const e = c(pos);
-        if (pos + 1 < end && (hex ? e === 112 || e === 80 : e === 101 || e === 69)) {
-          startOfBlock = true;
-          pos++;
-          if (pos + 1 < end && (c(pos) === 45 || c(pos) === 43)) pos++;
-          while (pos < end && (isDigit(c(pos)) || numberSeparator(startOfBlock, false, pos))) {
-            pos++;
-            startOfBlock = false;
-          }
-        }
+        skipExponent(hex);
       }
       if (pos < end && isWordChar(c(pos))) {
         pos++;
@@ -211,15 +215,7 @@ function lex(sql: string): Tok[] {
           pos++;
           startOfBlock = false;
         }
-        if (pos + 1 < end && (c(pos) === 101 || c(pos) === 69)) {
-          startOfBlock = true;
-          pos++;
-          if (pos + 1 < end && (c(pos) === 45 || c(pos) === 43)) pos++;
-          while (pos < end && (isDigit(c(pos)) || numberSeparator(startOfBlock, false, pos))) {
-            pos++;
-            startOfBlock = false;
-          }
-        }
+        skipExponent(false);
         return 'number';
       }
       case 45: // - -> --
