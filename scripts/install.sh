@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian 12 machine, and nothing
 # that is already there: Debian packages (PostgreSQL 15, JDK 17, Maven,
-# docker-compose for validating the compose file) and the npm dependencies.
+# docker-compose for validating the compose file, Chromium for the console's browser
+# tests) and the npm dependencies.
 # Kafka, Connect and Debezium jars come from Maven Central on the first `stack:up`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ missing=()
 command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# The console's browser tests drive Debian's Chromium with playwright-core.
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if (( ${#missing[@]} > 0 )); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "[install] missing Debian packages: ${missing[*]} — run: sudo apt-get install -y ${missing[*]}" >&2

@@ -37,7 +37,7 @@ describe('docker-compose.yaml', () => {
     const { services, volumes } = rendered();
     const longRunning = [
       'postgres-crm', 'postgres-telemetry', 'kafka', 'connect', 'schema-registry',
-      'kafdrop', 'clickhouse', 'crm-api', 'telemetry-api', 'stream-processor', 'jaeger',
+      'kafdrop', 'clickhouse', 'crm-api', 'telemetry-api', 'stream-processor', 'console', 'jaeger',
     ];
     for (const name of longRunning) {
       const s = services[name];
@@ -50,12 +50,14 @@ describe('docker-compose.yaml', () => {
       expect(JSON.stringify(services[pgName]!.command)).toMatch(/wal_level=logical/);
     }
     expect(JSON.stringify(services.kafdrop!.ports)).toMatch(/9100/);
+    // The console on the same port as natively (packages/config CONSOLE_PORT).
+    expect(JSON.stringify(services.console!.ports)).toMatch(/127\.0\.0\.1:3005:3005/);
     expect(Object.keys(volumes).length).toBeGreaterThanOrEqual(4);
   });
 
   it('starts apps only after their infrastructure is healthy', () => {
     const { services } = rendered();
-    for (const app of ['crm-api', 'telemetry-api', 'stream-processor']) {
+    for (const app of ['crm-api', 'telemetry-api', 'stream-processor', 'console']) {
       const deps = services[app]!.depends_on ?? {};
       expect(Object.keys(deps).length, `${app} depends_on`).toBeGreaterThan(0);
       for (const [dep, { condition }] of Object.entries(deps)) {

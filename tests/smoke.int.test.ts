@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadEndpoints } from '@cdc/config';
-import { ConnectClient } from '../scripts/lib/connect-rest.js';
+import { ConnectClient } from '@cdc/connect';
 import { dropSlotWhenReleased, until } from './support/cdc.js';
 import { deleteTestGroups, testGroupId } from './support/kafka-groups.js';
 

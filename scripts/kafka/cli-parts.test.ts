@@ -3,9 +3,9 @@ import { parseCommand } from './args.js';
 import { loadKafkaCliConfig } from './config.js';
 import { UsageError } from './errors.js';
 import { formatGroups, formatTopics, table } from './format.js';
-import { partitionLag, totalLag, type GroupInfo } from './groups.js';
+import { partitionLag, totalLag, type GroupInfo } from '@cdc/kafka';
 import { headersToText, toLine } from './tail.js';
-import { toPartitionInfo } from './topics.js';
+import { toPartitionInfo } from '@cdc/kafka';
 
 describe('parseCommand', () => {
   it('parses the three commands with their options', () => {

@@ -10,14 +10,15 @@
  */
 import { loadDotEnv } from '@cdc/config';
 import { parseCommand, USAGE, type Command } from './args.js';
-import { createKafka, withAdmin } from './client.js';
+import { createKafka, withAdmin } from '@cdc/kafka';
 import { loadKafkaCliConfig, type KafkaCliConfig } from './config.js';
-import { createRegistryDecoder } from './decode.js';
-import { EXIT, KafkaCliError, UsageError } from './errors.js';
+import { createRegistryDecoder } from '@cdc/kafka';
+import { KafkaInspectError } from '@cdc/kafka';
+import { EXIT, UsageError } from './errors.js';
 import { formatGroups, formatTopics } from './format.js';
-import { describeGroups } from './groups.js';
+import { describeGroups } from '@cdc/kafka';
 import { tail } from './tail.js';
-import { describeTopics } from './topics.js';
+import { describeTopics } from '@cdc/kafka';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     return await run(cmd, config);
   } catch (err) {
     // Our own errors already carry their context; anything else gets the brokers and the stack.
-    if (err instanceof KafkaCliError) process.stderr.write(`error: ${err.message}\n`);
+    if (err instanceof KafkaInspectError) process.stderr.write(`error: ${err.message}\n`);
     else process.stderr.write(`error (brokers ${config.brokers.join(',')}): ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.FAILURE;
   }

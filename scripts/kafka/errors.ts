@@ -10,7 +10,4 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** A failure with enough context (broker, topic, group, offset) to act on without a stack trace. */
-export class KafkaCliError extends Error {
-  override name = 'KafkaCliError';
-}
+export { KafkaInspectError } from '@cdc/kafka';

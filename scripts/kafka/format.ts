@@ -1,5 +1,5 @@
-import type { GroupInfo } from './groups.js';
-import type { TopicInfo } from './topics.js';
+import type { GroupInfo } from '@cdc/kafka';
+import type { TopicInfo } from '@cdc/kafka';
 
 /**
  * Human-readable tables for `topics` and `groups`. Columns are padded to the widest

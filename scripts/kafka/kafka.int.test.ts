@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import type { GroupInfo } from './groups.js';
+import type { GroupInfo } from '@cdc/kafka';
 import type { TailLine } from './tail.js';
-import type { TopicInfo } from './topics.js';
+import type { TopicInfo } from '@cdc/kafka';
 import { runScript, type ScriptRun } from '../../tests/support/run-script.js';
 
 /**

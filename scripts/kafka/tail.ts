@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { decodeBytes, type Decoded, type RegistryDecoder } from './decode.js';
-import { KafkaCliError } from './errors.js';
+import { decodeBytes, type Decoded, type RegistryDecoder } from '@cdc/kafka';
+import { KafkaInspectError } from '@cdc/kafka';
 
 /**
  * `tail`: prints a topic's messages as JSON lines, decoded. kafkajs can only consume
@@ -74,7 +74,7 @@ export async function tail(
   // Joining a new group takes seconds (the broker's initial rebalance delay): the idle
   // clock starts once partitions are assigned, not when the command starts.
   const joinWatchdog = setTimeout(
-    () => finish(new KafkaCliError(`topic ${opts.topic}: consumer did not join within ${JOIN_TIMEOUT_MS / 1000}s`)),
+    () => finish(new KafkaInspectError(`topic ${opts.topic}: consumer did not join within ${JOIN_TIMEOUT_MS / 1000}s`)),
     JOIN_TIMEOUT_MS,
   );
   stopSignal.addEventListener('abort', () => finish((stopSignal.reason as StopReason | undefined) ?? 'signal'), { once: true });
@@ -88,7 +88,7 @@ export async function tail(
     }
     resetIdle();
   });
-  consumer.on(consumer.events.CRASH, (e) => finish(new KafkaCliError(`topic ${opts.topic}: consumer crashed: ${e.payload.error.message}`, { cause: e.payload.error })));
+  consumer.on(consumer.events.CRASH, (e) => finish(new KafkaInspectError(`topic ${opts.topic}: consumer crashed: ${e.payload.error.message}`, { cause: e.payload.error })));
 
   try {
     await consumer.connect();
@@ -102,7 +102,7 @@ export async function tail(
         try {
           line = await toLine(partition, message, registry);
         } catch (err) {
-          finish(new KafkaCliError(`topic ${opts.topic} partition ${partition} offset ${message.offset}: ${(err as Error).message}`, { cause: err }));
+          finish(new KafkaInspectError(`topic ${opts.topic} partition ${partition} offset ${message.offset}: ${(err as Error).message}`, { cause: err }));
           return;
         }
         if (done) return;
@@ -125,9 +125,9 @@ export async function tail(
 
 /** The topic's partition count; a missing topic or partition is an error naming it. */
 async function checkTopic(admin: Admin, topic: string, partition: number | undefined): Promise<number> {
-  if (!(await admin.listTopics()).includes(topic)) throw new KafkaCliError(`no such topic: ${topic}`);
+  if (!(await admin.listTopics()).includes(topic)) throw new KafkaInspectError(`no such topic: ${topic}`);
   const count = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 0;
-  if (partition !== undefined && partition >= count) throw new KafkaCliError(`topic ${topic} has ${count} partition(s) (0…${count - 1}); there is no partition ${partition}`);
+  if (partition !== undefined && partition >= count) throw new KafkaInspectError(`topic ${topic} has ${count} partition(s) (0…${count - 1}); there is no partition ${partition}`);
   return count;
 }
 

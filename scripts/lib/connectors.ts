@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConnectClient, ConnectError, type ConnectorStatus } from './connect-rest.js';
+import { ConnectClient, ConnectError, type ConnectorStatus } from '@cdc/connect';
 
 /** connectors/*.json: Kafka Connect's own { name, config } shape, so `curl -d @file` works too. */
 const ConnectorFile = z.strictObject({

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import pg from 'pg';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { endpointsSchema, parseEnv } from '@cdc/config';
-import { ConnectClient } from '../lib/connect-rest.js';
+import { ConnectClient } from '@cdc/connect';
 
 // ---------------------------------------------------------------------------------------------
 // configuration

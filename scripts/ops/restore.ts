@@ -33,7 +33,7 @@ import { loadDotEnv } from '@cdc/config';
 import { ConnectClient, applyConnector, loadConnectorDefinitions } from '../lib/connectors.js';
 import { describeDiff, isEqual, TELEMETRY_EVENTS, USERS, waitForEquality } from '../lib/cdc-compare.js';
 import { loadMigrations } from '../lib/clickhouse-migrations.js';
-import { dropSlotWhenReleased } from '../lib/replication-slots.js';
+import { dropSlotWhenReleased } from '@cdc/db/slots';
 import {
   clickhouseHttp, connArgs, holdsData, kafkaAdmin, loadOpsConfig, pgClient, pgParts, quoteIdent, readManifest,
   runPgTool, setGroupOffsets, sha256File, SOURCES, sourceUrl, stamp,

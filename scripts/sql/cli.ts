@@ -2,7 +2,7 @@
  * Runs one read-only SQL query against CLICKHOUSE_URL and prints the result.
  *
  *   npm run sql -- "SELECT country, count() FROM default.users FINAL GROUP BY country"
- *   npm run sql -- "$(cat scripts/sql/cookbook/02_active_users_by_country_7d.sql)" --format csv
+ *   npm run sql -- "$(cat clickhouse/cookbook/02_active_users_by_country_7d.sql)" --format csv
  *
  * Exit codes: 0 ok, 1 ClickHouse refused or failed the query, 2 usage error.
  * The result goes to stdout; the row count (and whether --max-rows cut it) to stderr,

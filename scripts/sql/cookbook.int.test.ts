@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { loadMigrations, splitStatements } from '../lib/clickhouse-migrations.js';
-import { loadCookbook, rewriteDatabases } from './cookbook.js';
+import { loadCookbook, rewriteDatabases } from '@cdc/clickhouse';
 import { runReadOnlyQuery } from '@cdc/clickhouse';
 
 /**

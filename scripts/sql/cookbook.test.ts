@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COOKBOOK_DOC, loadCookbook, rewriteDatabases } from './cookbook.js';
+import path from 'node:path';
+import { loadCookbook, rewriteDatabases } from '@cdc/clickhouse';
 import { formatResult, maskLiterals, QueryRejectedError, readOnlySettings, validateLimits, validateQuery } from '@cdc/clickhouse';
+
+const COOKBOOK_DOC = path.resolve(import.meta.dirname, '../../docs/analytics-cookbook.md');
 
 describe('analytics cookbook', () => {
   const recipes = loadCookbook();

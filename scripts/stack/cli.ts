@@ -1,5 +1,7 @@
 import { loadDotEnv } from '@cdc/config';
+import { relative } from 'node:path';
 import { loadStackConfig } from './config.js';
+import { consoleTokenFile } from './console.js';
 import { down, reset, restartComponent, status, stopComponent, up, type Tier } from './stack.js';
 import { StackError, tail } from './proc.js';
 import { components } from './stack.js';
@@ -13,17 +15,22 @@ const USAGE = `usage: stack <command>
   restart <name>   stop one component and start it again, waiting for health (new app code, a wedged process)
   stop <name>      stop one component (up or restart brings it back)`;
 
+function consoleTokenHint(config: ReturnType<typeof loadStackConfig>): string {
+  return config.env.CONSOLE_TOKEN ? 'CONSOLE_TOKEN' : `cat ${relative(process.cwd(), consoleTokenFile(config))}`;
+}
+
 function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
   const e = config.env;
   return [
     '',
+    `  Console            http://127.0.0.1:${e.CONSOLE_PORT}        write token: ${consoleTokenHint(config)}`,
     `  CRM API            http://127.0.0.1:${e.CRM_API_PORT}        docs: http://127.0.0.1:${e.CRM_API_PORT}/docs`,
     `  Telemetry API      http://127.0.0.1:${e.TELEMETRY_API_PORT}        docs: http://127.0.0.1:${e.TELEMETRY_API_PORT}/docs`,
-    `  Stream processor   http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}/metrics    query: /query?sql=SELECT+1`,
+    `  Stream processor   http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}        docs: http://127.0.0.1:${e.STREAM_PROCESSOR_PORT}/docs   query: /query?sql=SELECT+1`,
     `  ClickHouse HTTP    ${config.clickhouse.url.origin}/?query=SELECT+1`,
     `  Kafka bootstrap    ${e.KAFKA_BROKERS.join(',')}`,
     `  Kafka Connect      ${config.connect.url.origin}/connectors`,
-    `  Schema registry    ${config.registry.url.href}subjects   (Confluent API; Apicurio UI: ${config.registry.url.origin}/ui)`,
+    `  Schema registry    ${config.registry.url.href}subjects   (Confluent API; browse schemas: http://127.0.0.1:${e.CONSOLE_PORT}/schemas)`,
     ...config.postgres.map((p) => `  PostgreSQL         ${p.database} at ${p.url.hostname}:${p.port}`),
     '',
     '  Check the pipeline:  npm run test:kafka-debezium',

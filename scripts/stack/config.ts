@@ -32,6 +32,8 @@ const stackEnvSchema = endpointsSchema.extend({
   STACK_WAIT_REGISTRY_S: seconds.default(60),
   STACK_WAIT_CLICKHOUSE_S: seconds.default(60),
   STACK_WAIT_APP_S: seconds.default(60),
+  /** The console's write token; unset: generated once into <STACK_DIR>/console/token. */
+  CONSOLE_TOKEN: z.string().min(16).optional(),
 });
 
 export type StackEnv = z.infer<typeof stackEnvSchema>;

@@ -8,6 +8,7 @@ import { KafkaConnect } from './components/connect.js';
 import { SchemaRegistry } from './components/schema-registry.js';
 import { NodeService } from './components/node-service.js';
 import { ExternalClickHouse } from './components/external-clickhouse.js';
+import { buildConsoleWeb, consoleToken } from './console.js';
 import { provision } from './provision.js';
 import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
 
@@ -17,6 +18,7 @@ import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
  * nothing needs Connect to be up before ClickHouse, but the order keeps logs readable).
  */
 export const STREAM_PROCESSOR_HEAP = '--max-old-space-size=160';
+export const CONSOLE_HEAP = '--max-old-space-size=128';
 /** With the stack's registry, enriched events also go to Kafka in Avro. */
 export const STREAM_PROCESSOR_ENV = { STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched' };
 
@@ -55,7 +57,7 @@ export function components(config: StackConfig): Component[] {
       )
     : new ExternalClickHouse(config);
 
-  const app = (name: string, port: number, nodeArgs: string[] = [], env: Record<string, string> = {}) =>
+  const app = (name: string, port: number, nodeArgs: string[] = [], env: Record<string, string> = {}, prepare?: () => Promise<void>) =>
     new NodeService(
       {
         name,
@@ -67,10 +69,12 @@ export function components(config: StackConfig): Component[] {
         healthPath: '/health',
         env,
         timeoutS: config.env.STACK_WAIT_APP_S,
+        ...(prepare && { prepare }),
       },
       config,
     );
 
+  const consoleEnv: Record<string, string> = {};
   return [
     ...config.postgres.map((c) => new PostgresCluster(c, config)),
     new KafkaBroker(config),
@@ -82,6 +86,12 @@ export function components(config: StackConfig): Component[] {
     // A V8 heap limit keeps the processor inside its memory budget (256 MB RSS under
     // load, measured by npm run bench:processor); without it V8 grows the heap lazily.
     app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], STREAM_PROCESSOR_ENV),
+    // The heap limit keeps the console under its 200 MB budget (npm run bench:console).
+    // Its token is read (or made) when it is about to start, not whenever the list is built.
+    app('console', config.env.CONSOLE_PORT, [CONSOLE_HEAP], consoleEnv, async () => {
+      consoleEnv.CONSOLE_TOKEN = consoleToken(config);
+      buildConsoleWeb(config.root);
+    }),
   ];
 }
 

@@ -10,10 +10,9 @@ import { parseArgs } from 'node:util';
 import { createClient } from '@clickhouse/client';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import { createKafka } from '../kafka/client.js';
 import { loadKafkaCliConfig } from '../kafka/config.js';
-import { readAt } from '../kafka/read-at.js';
-import { formatTrace, lagMs, traceEvent, type Trace } from './trace.js';
+import { PartitionReader } from '@cdc/kafka';
+import { consoleLinks, formatTrace, lagMs, traceEvent, type Trace } from '@cdc/event-trace';
 
 const USAGE = 'usage: npm run trace -- <event_uuid> [--wait-s S] [--json]';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,20 +38,22 @@ const endpoints = loadEndpoints();
 const kafkaConfig = loadKafkaCliConfig();
 const telemetryDb = new pg.Pool({ connectionString: endpoints.TELEMETRY_DATABASE_URL, max: 1, connectionTimeoutMillis: 5_000 });
 const ch = createClient({ url: endpoints.CLICKHOUSE_URL, username: endpoints.CLICKHOUSE_USER, password: endpoints.CLICKHOUSE_PASSWORD, request_timeout: 15_000 });
-const kafka = createKafka(kafkaConfig, 'cdc-trace');
-const admin = kafka.admin();
+const reader = new PartitionReader({ brokers: kafkaConfig.brokers, clientId: 'cdc-trace' });
 const kafkaTimes = new Map<string, Date>();
 
 let exitCode = 0;
 try {
-  await admin.connect();
   const sources = {
     telemetryDb,
     ch,
     eventsTopic: 'telemetry.public.telemetry_events',
     async kafkaTimestamp(topic: string, partition: number, offset: string) {
       const key = `${topic}/${partition}/${offset}`;
-      if (!kafkaTimes.has(key)) kafkaTimes.set(key, new Date(Number((await readAt(kafka, admin, topic, partition, offset)).timestamp)));
+      if (!kafkaTimes.has(key)) {
+        const m = await reader.readOne(topic, partition, BigInt(offset));
+        if (!m) throw new Error(`${topic}[${partition}]@${offset}: no such message (retention or compaction removed it)`);
+        kafkaTimes.set(key, new Date(Number(m.timestamp)));
+      }
       return kafkaTimes.get(key)!;
     },
   };
@@ -62,10 +63,14 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     trace = await traceEvent(uuid, sources);
   }
+  const links = consoleLinks(`http://127.0.0.1:${endpoints.CONSOLE_PORT}`, trace);
   if (args.values.json) {
-    console.log(JSON.stringify({ ...trace, hops: trace.hops.map((h) => ({ ...h, at: h.at.toISOString(), lag_ms: lagMs(trace, h) ?? null })) }, null, 2));
+    console.log(
+      JSON.stringify({ ...trace, hops: trace.hops.map((h) => ({ ...h, at: h.at.toISOString(), lag_ms: lagMs(trace, h) ?? null })), console: links }, null, 2),
+    );
   } else {
     console.log(formatTrace(trace));
+    console.log(`\nin the console: ${links.trace}${links.kafka ? `\nKafka record:   ${links.kafka}` : ''}`);
   }
   if (trace.hops.length === 0) console.error(`✘ no event ${uuid} in PostgreSQL or ClickHouse`);
   exitCode = trace.missing.length > 0 ? 1 : 0;
@@ -73,6 +78,6 @@ try {
   console.error(`✘ trace failed: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
-  await Promise.allSettled([admin.disconnect(), telemetryDb.end(), ch.close()]);
+  await Promise.allSettled([reader.disconnect(), telemetryDb.end(), ch.close()]);
 }
 process.exit(exitCode);

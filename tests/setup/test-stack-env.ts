@@ -26,4 +26,5 @@ export const TEST_STACK_ENV = {
   CRM_API_PORT: '13002',
   TELEMETRY_API_PORT: '13003',
   STREAM_PROCESSOR_PORT: '13004',
+  CONSOLE_PORT: '13005',
 } as const satisfies Record<string, string>;

@@ -3,7 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { loadStackConfig } from '../../scripts/stack/config.js';
 import { components, up } from '../../scripts/stack/stack.js';
-import { dropSlotWhenReleased } from '../../scripts/lib/replication-slots.js';
+import { dropSlotWhenReleased } from '@cdc/db/slots';
 import { applyConnector, ConnectClient, loadConnectorDefinitions, type ConnectorDefinition } from '../../scripts/lib/connectors.js';
 
 loadDotEnv();

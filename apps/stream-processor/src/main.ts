@@ -1,6 +1,5 @@
 import { serve } from '@hono/node-server';
 import { createClient } from '@clickhouse/client';
-import { Hono } from 'hono';
 import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -11,9 +10,9 @@ import { startCdcMonitor } from './cdc-monitor.js';
 import { startLagMonitor } from './consumer-lag.js';
 import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
+import { createProcessorHttpApp } from './http-app.js';
 import { createProcessorMetrics } from './metrics.js';
 import { startProcessor, type Processor } from './processor.js';
-import { registerQueryRoute } from './query-route.js';
 import { createGuard } from './resilience.js';
 
 loadDotEnv();
@@ -53,15 +52,15 @@ const lag = startLagMonitor({
   log,
 });
 
-const app = new Hono();
-app.get('/health', (c) => c.json({ status: 'ok', service: 'stream-processor' }));
-app.get('/ready', (c) =>
-  processor?.ready() && lag.kafkaReachable()
-    ? c.json({ status: 'ready' })
-    : c.json({ status: 'not ready', circuit: guard.state, started: processor !== undefined, kafka: lag.kafkaReachable() }, 503),
-);
-app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
-registerQueryRoute(app, chAnalyst);
+// /health, /ready, /metrics, /query, and /openapi.json + /docs describing them.
+const app = createProcessorHttpApp({
+  registry,
+  analyst: chAnalyst,
+  notReady: () =>
+    processor?.ready() && lag.kafkaReachable()
+      ? undefined
+      : { circuit: guard.state, started: processor !== undefined, kafka: lag.kafkaReachable() },
+});
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) =>
   log.info({ address: info.address, port: info.port }, 'listening'),

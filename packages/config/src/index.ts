@@ -100,6 +100,7 @@ export const endpointsSchema = z.object({
   CRM_API_PORT: port.default(3002),
   TELEMETRY_API_PORT: port.default(3003),
   STREAM_PROCESSOR_PORT: port.default(3004),
+  CONSOLE_PORT: port.default(3005),
 });
 
 export type Endpoints = z.infer<typeof endpointsSchema>;

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { swaggerDocsRoutes } from './docs.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { jsonBody } from './json-body.js';
 import type { HttpMetrics } from './metrics.js';
@@ -33,7 +33,8 @@ export interface ApiAppOptions {
  * The frame both APIs share, in request order: the server span (tracing on only),
  * request id + access log, metrics,
  * JSON body guards, then the routes; plus /health, /ready, /metrics, /openapi.json
- * (generated from the routes' zod schemas) and /docs. Every error leaves as
+ * (generated from the routes' zod schemas) and /docs (Swagger UI served from
+ * swagger-ui-dist, see docs.ts: no request leaves the origin). Every error leaves as
  * application/problem+json.
  */
 export function createApiApp(opts: ApiAppOptions): ApiApp {
@@ -61,7 +62,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
     openapi: '3.1.0',
     info: { title: opts.title, version: opts.version, description: opts.description },
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: opts.title }));
+  app.route('/', swaggerDocsRoutes({ title: opts.title, specUrl: '/openapi.json' }));
 
   app.notFound((c) =>
     problem(c, {

@@ -6,5 +6,6 @@ export * from './server.js';
 export * from './health.js';
 export * from './app.js';
 export * from './openapi.js';
+export * from './docs.js';
 export * from './database.js';
 export * from './tracing.js';

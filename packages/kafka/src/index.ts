@@ -1,1 +1,7 @@
-export { AVRO_OPTIONS, createSchemaRegistry, wideLong } from './registry.js';
+export { AVRO_OPTIONS, createSchemaRegistry, listSubjects, wideLong, type SubjectVersion } from './registry.js';
+export { KafkaInspectError } from './errors.js';
+export * from './decode.js';
+export * from './topics.js';
+export * from './groups.js';
+export { PartitionReader, type RawMessage, type ReaderOptions } from './reader.js';
+export { createKafka, withAdmin, type KafkaLogLevel } from './client.js';

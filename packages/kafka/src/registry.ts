@@ -52,3 +52,37 @@ export function createSchemaRegistry(
 ): SchemaRegistry {
   return new SchemaRegistry({ host: url, ...opts }, { [SchemaType.AVRO]: AVRO_OPTIONS as never });
 }
+
+export interface SubjectVersion {
+  subject: string;
+  version: number;
+  id: number;
+  schemaType: string;
+  schema: string;
+}
+
+/**
+ * Subjects and their versions through the registry's Confluent API (Apicurio's ccompat
+ * serves the same paths). The schema client above decodes; this lists, for people.
+ */
+export async function listSubjects(url: string, timeoutMs = 5_000): Promise<{ subject: string; versions: SubjectVersion[] }[]> {
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${url.replace(/\/$/, '')}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) throw new Error(`schema registry ${url}: GET ${path} → ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    return (await res.json()) as T;
+  };
+  const subjects = (await get<string[]>('/subjects')).sort();
+  return Promise.all(
+    subjects.map(async (subject) => {
+      const s = encodeURIComponent(subject);
+      const numbers = await get<number[]>(`/subjects/${s}/versions`);
+      const versions = await Promise.all(
+        numbers.map(async (v) => {
+          const d = await get<{ version: number; id: number; schemaType?: string; schema: string }>(`/subjects/${s}/versions/${v}`);
+          return { subject, version: d.version, id: d.id, schemaType: d.schemaType ?? 'AVRO', schema: d.schema };
+        }),
+      );
+      return { subject, versions };
+    }),
+  );
+}

@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import { problem } from '@cdc/http';
+
+/** A failure the page can act on: a status and a sentence. */
+export class ConsoleError extends Error {
+  override name = 'ConsoleError';
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 502 | 503,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'A token is needed',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  502: 'A server of the pipeline answered with an error',
+  503: 'A server of the pipeline is unreachable',
+};
+
+export function toProblem(c: Context, err: Error): Response {
+  if (err instanceof ConsoleError) {
+    return problem(c, { type: 'about:blank', title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message });
+  }
+  // Anything else came from a dependency (Kafka, Connect, PostgreSQL, ClickHouse):
+  // the console itself is fine, what it asked is not.
+  return problem(c, { type: 'about:blank', title: TITLES[502]!, status: 502, detail: err.message });
+}
+
+/** A query parameter as a non-negative integer, or a 400 naming it. */
+export function intParam(c: Context, name: string, bounds: { min?: number; max?: number } = {}): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (bounds.min ?? 0) || n > (bounds.max ?? Number.MAX_SAFE_INTEGER)) {
+    throw new ConsoleError(400, `${name}: expected an integer in [${bounds.min ?? 0}, ${bounds.max ?? Number.MAX_SAFE_INTEGER}], got "${raw}"`);
+  }
+  return n;
+}

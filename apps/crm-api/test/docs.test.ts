@@ -1,0 +1,24 @@
+import { createCrmDb } from '@cdc/db/crm';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOfflineDocs } from '../../../packages/http/test/offline-docs.js';
+import { createApp } from '../src/app.js';
+import { MAX_BODY_BYTES } from '../src/config.js';
+
+// /docs and /openapi.json never touch the database: a pool that would fail to connect is enough.
+const db = createCrmDb('postgresql://crm:crm@127.0.0.1:1/none');
+const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { maxBodyBytes: MAX_BODY_BYTES } });
+afterAll(() => db.close());
+
+describe('crm-api /docs', () => {
+  it('renders offline: only same-origin assets, each 200 with its content type', async () => {
+    const assets = await expectOfflineDocs((p, i) => app.request(p, i));
+    expect(assets).toContain('/docs/swagger-ui-bundle.js');
+  });
+
+  it('shows the CRM API document', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as { info: { title: string }; paths: Record<string, unknown> };
+    expect(doc.info.title).toBe('CRM API');
+    expect(Object.keys(doc.paths)).toContain('/users');
+  });
+});
