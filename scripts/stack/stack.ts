@@ -18,7 +18,7 @@ import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
  * nothing needs Connect to be up before ClickHouse, but the order keeps logs readable).
  */
 export const STREAM_PROCESSOR_HEAP = '--max-old-space-size=160';
-export const CONSOLE_HEAP = '--max-old-space-size=128';
+export const CONSOLE_HEAP = '--max-old-space-size=96';
 /** With the stack's registry, enriched events also go to Kafka in Avro. */
 export const STREAM_PROCESSOR_ENV = { STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched' };
 

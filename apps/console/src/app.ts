@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { problem } from '@cdc/http';
+import { problem } from '@cdc/http/problem';
 import type { SessionInfo } from './contract.js';
 import type { Deps } from './deps.js';
 import { toProblem } from './errors.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { problem } from '@cdc/http';
+import { problem } from '@cdc/http/problem';
 
 /** A failure the page can act on: a status and a sentence. */
 export class ConsoleError extends Error {

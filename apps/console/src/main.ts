@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { loadDotEnv } from '@cdc/config';
-import { exitOnSignals, startServer } from '@cdc/http';
+import { exitOnSignals, startServer } from '@cdc/http/server';
 import { createConsoleApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDeps } from './deps.js';

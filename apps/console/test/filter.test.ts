@@ -65,9 +65,32 @@ describe('matches', () => {
     expect(await matches(m, { key: '"id":42' }, counting)).toBe(true);
     expect(await matches(m, { key: '"id":43' }, counting)).toBe(false);
     expect(await matches(m, { text: 'Olena' }, counting)).toBe(true);
-    expect(await matches(m, { text: 'Olena', field: parseField('after.user_id = 8') }, counting)).toBe(false);
+    expect(await matches(m, { text: 'Olena', field: parseField('after.user_id = 7') }, counting)).toBe(true);
+    expect(await matches(m, { text: 'Olena', field: parseField('after.user_id != 7') }, counting)).toBe(false);
     expect(await matches(m, { text: 'Nobody', field: parseField('after.user_id = 7') }, counting)).toBe(false);
-    expect(decoded).toBe(1);
+    expect(decoded).toBe(2);
+  });
+
+  it('skips parsing a value whose bytes cannot hold an = match, and only then', async () => {
+    let decoded = 0;
+    const counting = async (m: RawMessage) => {
+      decoded++;
+      return json(m);
+    };
+    expect(await matches(raw({ after: { user_id: 7 } }), { field: parseField('after.user_id = 922') }, counting)).toBe(false);
+    expect(decoded).toBe(0);
+    // "922" is in the bytes, in another field: parsed, and no match.
+    expect(await matches(raw({ after: { user_id: 7, n: 922 } }), { field: parseField('after.user_id = 922') }, counting)).toBe(false);
+    // A value JSON escapes ("a\"b") is not looked for in the bytes.
+    expect(await matches(raw({ after: { name: 'a"b' } }), { field: parseField('after.name = a"b') }, counting)).toBe(true);
+    // Binary (wire-format Avro) values are always decoded.
+    const avro: RawMessage = { ...raw({}), value: Buffer.from([0, 0, 0, 0, 1, 2]) };
+    const avroDecode = async () => {
+      decoded++;
+      return { after: { user_id: 922 } };
+    };
+    expect(await matches(avro, { field: parseField('after.user_id = 922') }, avroDecode)).toBe(true);
+    expect(decoded).toBe(3);
   });
 
   it('a tombstone passes no value filter', async () => {

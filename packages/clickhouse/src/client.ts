@@ -23,5 +23,8 @@ export function createClickHouse(
     request_timeout: opts.requestTimeoutMs ?? 30_000,
     ...(opts.application && { application: opts.application }),
     ...(opts.maxOpenConnections && { max_open_connections: opts.maxOpenConnections }),
+    // A long query sends progress headers now and then, so no proxy or socket between
+    // here and the server closes the connection as idle while it runs.
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' },
   });
 }

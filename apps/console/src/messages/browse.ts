@@ -77,7 +77,7 @@ export async function* scanNewestFirst(
   topic: string,
   ranges: readonly PartitionRange[],
   scanLimit: number,
-  window = 5_000,
+  window = 2_000,
 ): AsyncGenerator<{ messages: RawMessage[]; offsets: number }> {
   const cursor = new Map(ranges.map((r) => [r.partition, r.end]));
   let budget = BigInt(scanLimit);
@@ -88,7 +88,7 @@ export async function* scanNewestFirst(
       if (end <= r.low || budget <= 0n) continue;
       const take = min(min(BigInt(window), budget), end - r.low);
       const start = end - take;
-      const messages = await reader.read(topic, r.partition, start, end, { fetchBytes: 4 << 20 });
+      const messages = await reader.read(topic, r.partition, start, end, { fetchBytes: 1 << 20 });
       cursor.set(r.partition, start);
       budget -= take;
       progressed = true;

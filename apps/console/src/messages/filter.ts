@@ -77,9 +77,23 @@ export async function matches(m: RawMessage, f: Filter, decode: (m: RawMessage) 
   if (f.text !== undefined && !(m.value?.includes(f.text) ?? false)) return false;
   if (f.field !== undefined) {
     if (m.value === null) return false;
+    if (cannotEqual(m.value, f.field)) return false;
     return fieldMatches(await decode(m), f.field);
   }
   return true;
+}
+
+/** Characters JSON writes as themselves: a value made of them appears verbatim in the text. */
+const VERBATIM = /^[\w.:@+-]+$/;
+
+/**
+ * True when a JSON value cannot hold `path = value` because the value's text is not in
+ * its bytes at all: most messages of a field filter are rejected without parsing.
+ * Only for `=` on a value JSON writes verbatim, and never for the Confluent wire
+ * format (binary Avro, whose numbers are not text).
+ */
+function cannotEqual(bytes: Buffer, f: FieldFilter): boolean {
+  return f.op === '=' && VERBATIM.test(f.value) && bytes[0] !== 0 && !bytes.includes(f.value);
 }
 
 export const isEmpty = (f: Filter) => f.key === undefined && f.text === undefined && f.field === undefined;
