@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '@cdc/kafka';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { consoleTokenFile } from '../scripts/stack/console.js';
 import { up } from '../scripts/stack/stack.js';
@@ -198,6 +199,32 @@ describe('console in the browser', () => {
     await expect(w.page.getByTestId('message-detail').innerText()).resolves.toContain(uuids[0]!);
     expect(w.problems).toEqual([]);
     await w.page.close();
+  });
+
+  it('shows a dead letter’s error and source, linked to the source message', async () => {
+    const topic = `console-browser-${randomUUID()}.dlq`;
+    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, 'console-browser-test');
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({
+        topic,
+        messages: [{ key: '{"id":7}', value: '{"op":"c","after":', headers: { 'dlq.error': 'not JSON: Unexpected end of JSON input', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '0', 'dlq.source.offset': '3' } }],
+      });
+      const w = await browser.open();
+      await visit(w, `/kafka/topics/${encodeURIComponent(topic)}/messages/0/0`);
+      const dlq = await w.page.getByTestId('dlq-info').innerText();
+      expect(dlq).toContain('not JSON: Unexpected end of JSON input');
+      expect(dlq).toContain(EVENTS);
+      await shot(w, 'message-dlq');
+      expect(w.problems).toEqual([]);
+      await w.page.close();
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    }
   });
 
   for (const [name, port] of [

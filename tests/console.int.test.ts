@@ -9,6 +9,7 @@ import { createConsoleApp } from '../apps/console/src/app.js';
 import { loadConfig } from '../apps/console/src/config.js';
 import { createDeps } from '../apps/console/src/deps.js';
 import pino from 'pino';
+import { createKafka } from '@cdc/kafka';
 import { clickhouse, env, until } from './support/cdc.js';
 
 /**
@@ -166,6 +167,52 @@ describe('console: Kafka', () => {
     const key = JSON.stringify(matches[0]!.key.value);
     const byKey = await readSse(`/topics/${EVENTS}/search?key=${encodeURIComponent(key)}&partition=${matches[0]!.partition}`);
     expect(byKey.events.filter((e) => e.event === 'match').map((e) => (e.data as Message).offset)).toEqual([matches[0]!.offset]);
+  });
+
+  it('decodes Avro through the registry, shows a dead letter’s headers as such, and tombstones', async () => {
+    // The processor writes the enriched events in Avro (STREAM_PROCESSOR_OUTPUT_TOPIC).
+    const avro = await until('an enriched event in Kafka', async () => {
+      // The processor creates the topic with its first write: it may not be there yet.
+      const page = await json<MessagePage>(api('/topics/analytics.telemetry_enriched/messages?limit=50')).catch(() => ({ messages: [] as Message[] }));
+      return page.messages.find((m) => uuids.includes((m.value.value as { event_uuid?: string } | null)?.event_uuid ?? ''));
+    }, 60_000, 500);
+    expect(avro.value.format).toBe('avro');
+    expect(avro.value.format === 'avro' && avro.value.schemaId).toBeGreaterThan(0);
+
+    const topic = `console-test-${randomUUID()}.dlq`;
+    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, 'console-test');
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({
+        topic,
+        messages: [
+          {
+            key: '{"id":1}',
+            value: 'not json {',
+            headers: { 'dlq.error': 'not JSON: Unexpected token', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '2', 'dlq.source.offset': '1580' },
+          },
+          { key: '{"id":1}', value: null },
+        ],
+      });
+      const page = await json<MessagePage>(api(`/topics/${topic}/messages`));
+      const [tombstone, dead] = page.messages.sort((a, b) => Number(b.offset) - Number(a.offset));
+      expect(tombstone!.value).toEqual({ format: 'tombstone', value: null });
+      expect(dead!.value).toMatchObject({ format: 'raw', raw: { utf8: 'not json {' } });
+      expect(dead!.dlq).toEqual({ error: 'not JSON: Unexpected token', sourceTopic: EVENTS, sourcePartition: 2, sourceOffset: '1580' });
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    }
+    // A topic the console read and someone deleted must not break every other topic
+    // (kafkajs keeps refreshing metadata for it).
+    await until('the topic gone', async () => !(await json<{ topic: string }[]>(api('/topics'))).some((t) => t.topic === topic), 30_000, 300);
+    expect((await json<MessagePage>(api(`/topics/${EVENTS}/messages?limit=1`))).messages).toHaveLength(1);
+    expect((await api(`/topics/${topic}/messages`)).status).toBe(404);
+    expect((await api(`/messages/${topic}/0/0`)).status).toBe(404);
+    expect((await api('/groups')).status).toBe(200);
   });
 
   it('answers bad input with a problem naming it', async () => {

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '@clickhouse/client';
 import pg from 'pg';
-import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { consoleBaseUrl, loadDotEnv, loadEndpoints } from '@cdc/config';
 import { loadKafkaCliConfig } from '../kafka/config.js';
 import { PartitionReader } from '@cdc/kafka';
 import { consoleLinks, formatTrace, lagMs, traceEvent, type Trace } from '@cdc/event-trace';
@@ -63,7 +63,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     trace = await traceEvent(uuid, sources);
   }
-  const links = consoleLinks(`http://127.0.0.1:${endpoints.CONSOLE_PORT}`, trace);
+  const links = consoleLinks(consoleBaseUrl(endpoints), trace);
   if (args.values.json) {
     console.log(
       JSON.stringify({ ...trace, hops: trace.hops.map((h) => ({ ...h, at: h.at.toISOString(), lag_ms: lagMs(trace, h) ?? null })), console: links }, null, 2),

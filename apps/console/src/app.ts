@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { problem } from '@cdc/http/problem';
 import type { SessionInfo } from './contract.js';
 import type { Deps } from './deps.js';
-import { toProblem } from './errors.js';
+import { ConsoleError, toProblem } from './errors.js';
 import { connectRoutes } from './routes/connect.js';
 import { kafkaRoutes } from './routes/kafka.js';
 import { overviewRoutes } from './routes/overview.js';
@@ -44,17 +44,16 @@ export function createConsoleApp(deps: Deps): ConsoleApp {
   api.route('/', sqlRoutes(deps));
   api.route('/', traceRoutes(deps));
   api.route('/', schemaRoutes(deps));
-  api.notFound((c) => problem(c, { type: 'about:blank', title: 'Not found', status: 404, detail: `no API route ${c.req.method} ${c.req.path}` }));
   api.onError((err, c) => {
-    if (!('status' in err) || (err as { status: number }).status >= 500) deps.log.warn({ err: err.message, path: c.req.path }, 'request failed');
-    // hono's own HTTPExceptions (bearerAuth's 401) carry their response.
-    if ('getResponse' in err && typeof err.getResponse === 'function') return err.getResponse() as Response;
+    if (!(err instanceof ConsoleError) || err.status >= 500) deps.log.warn({ err: err.message, path: c.req.path }, 'request failed');
     return toProblem(c, err);
   });
 
   const app = new Hono();
   app.get('/health', (c) => c.json({ status: 'ok', service: 'console' }));
   app.route('/api', api);
+  // Before the front end's catch-all, which would answer an unknown API path with the page.
+  app.all('/api/*', (c) => problem(c, { type: 'about:blank', title: 'Not found', status: 404, detail: `no API route ${c.req.method} ${c.req.path}` }));
   app.route('/', webRoutes(deps.config.webDir));
   return { app, lag };
 }

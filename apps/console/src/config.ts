@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, type Endpoints } from '@cdc/config';
+import { consoleBaseUrl, endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, type Endpoints } from '@cdc/config';
 
 const schema = endpointsSchema.extend({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -16,8 +16,6 @@ const schema = endpointsSchema.extend({
   CONSOLE_SLOT_WARN_MB: z.coerce.number().min(0).default(1024),
   // Where the built front end is (npm run build:web -w apps/console).
   CONSOLE_WEB_DIR: z.string().min(1).optional(),
-  // Public base of links the console prints (trace, logs); defaults to its own address.
-  CONSOLE_PUBLIC_URL: z.url().optional(),
   // Where the console reaches the apps for their health (in docker-compose: by service
   // name); unset, each app's port on 127.0.0.1.
   CRM_API_URL: z.url().optional(),
@@ -50,7 +48,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     token: e.CONSOLE_TOKEN,
     slotWarnBytes: Math.round(e.CONSOLE_SLOT_WARN_MB * 1024 * 1024),
     webDir: e.CONSOLE_WEB_DIR ?? new URL('../dist/web', import.meta.url).pathname,
-    publicUrl: (e.CONSOLE_PUBLIC_URL ?? `http://127.0.0.1:${e.CONSOLE_PORT}`).replace(/\/$/, ''),
+    publicUrl: consoleBaseUrl(e),
     apps: {
       crmApi: trim(e.CRM_API_URL ?? `http://127.0.0.1:${e.CRM_API_PORT}`),
       telemetryApi: trim(e.TELEMETRY_API_URL ?? `http://127.0.0.1:${e.TELEMETRY_API_PORT}`),

@@ -12,8 +12,14 @@ import type { Config } from './config.js';
 export interface Deps {
   config: Config;
   log: Logger;
-  /** Connected lazily: the console starts (and shows Kafka as down) while Kafka is down. */
-  admin(): Promise<Admin>;
+  /**
+   * Runs `fn` with the Kafka admin client, connected lazily (the console starts, and
+   * shows Kafka as down, while Kafka is down). kafkajs refreshes metadata for every
+   * topic it ever looked at, and one of them deleted (or not created yet) fails every
+   * later call with UNKNOWN_TOPIC_OR_PARTITION; then the admin is replaced by a new one
+   * and `fn` runs once more.
+   */
+  withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>;
   reader: PartitionReader;
   registry: RegistryDecoder | undefined;
   connect: ConnectClient;
@@ -28,20 +34,38 @@ export interface Deps {
 export function createDeps(config: Config, log: Logger): Deps {
   const e = config.endpoints;
   const kafka = createKafka({ brokers: e.KAFKA_BROKERS, logLevel: 'silent' }, 'cdc-console');
-  const admin = kafka.admin();
   let connected: Promise<Admin> | undefined;
+  const admin = (): Promise<Admin> => {
+    if (connected) return connected;
+    const a = kafka.admin();
+    const p = a.connect().then(
+      () => a,
+      (err: unknown) => {
+        if (connected === p) connected = undefined;
+        throw err;
+      },
+    );
+    return (connected = p);
+  };
+  const replaceAdmin = (stale: Promise<Admin>) => {
+    if (connected !== stale) return;
+    connected = undefined;
+    void stale.then((a) => a.disconnect()).catch(() => {});
+  };
   const pool = (url: string) => createPool(url, { max: 4, application_name: 'cdc-console', query_timeout: 10_000 });
   const deps: Deps = {
     config,
     log,
-    admin: () =>
-      (connected ??= admin.connect().then(
-        () => admin,
-        (err: unknown) => {
-          connected = undefined;
-          throw err;
-        },
-      )),
+    async withAdmin(fn) {
+      const current = admin();
+      try {
+        return await fn(await current);
+      } catch (err) {
+        if (!staleTopic(err)) throw err;
+        replaceAdmin(current);
+        return fn(await admin());
+      }
+    },
     reader: new PartitionReader({ brokers: e.KAFKA_BROKERS, clientId: 'cdc-console' }),
     registry: config.schemaRegistryUrl ? createRegistryDecoder(config.schemaRegistryUrl) : undefined,
     connect: new ConnectClient(e.KAFKA_CONNECT_URL),
@@ -50,7 +74,7 @@ export function createDeps(config: Config, log: Logger): Deps {
     analyst: createClickHouse(e, 'analyst', { requestTimeoutMs: 120_000, application: 'cdc-console' }),
     async close() {
       await Promise.allSettled([
-        connected ? admin.disconnect() : undefined,
+        connected?.then((a) => a.disconnect()),
         deps.reader.disconnect(),
         deps.pg.crm.end(),
         deps.pg.telemetry.end(),
@@ -60,4 +84,12 @@ export function createDeps(config: Config, log: Logger): Deps {
     },
   };
   return deps;
+}
+
+/** UNKNOWN_TOPIC_OR_PARTITION from kafkajs, also when wrapped (packages/kafka adds context as `cause`). */
+function staleTopic(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
 }

@@ -24,12 +24,23 @@ const TITLES: Record<number, string> = {
 };
 
 export function toProblem(c: Context, err: Error): Response {
-  if (err instanceof ConsoleError) {
-    return problem(c, { type: 'about:blank', title: TITLES[err.status] ?? 'Error', status: err.status, detail: err.message });
+  // Anything not ours came from a dependency (Kafka, Connect, PostgreSQL, ClickHouse):
+  // the console itself is fine, what it asked is not. Unreachable is 503, answered
+  // with an error 502.
+  const status = err instanceof ConsoleError ? err.status : unreachable(err) ? 503 : 502;
+  return problem(c, { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail: err.message });
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A connection that could not be made or was lost, as Node, undici, pg and kafkajs report it. */
+export function unreachable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+    if (typeof e.name === 'string' && /^KafkaJS(Connection|NumberOfRetriesExceeded|RequestTimeout)/.test(e.name)) return true;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
   }
-  // Anything else came from a dependency (Kafka, Connect, PostgreSQL, ClickHouse):
-  // the console itself is fine, what it asked is not.
-  return problem(c, { type: 'about:blank', title: TITLES[502]!, status: 502, detail: err.message });
+  return false;
 }
 
 /** A query parameter as a non-negative integer, or a 400 naming it. */

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
+import { consoleBaseUrl, endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   STREAM_PROCESSOR_PORT: port.default(3004),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: endpointsSchema.shape.KAFKA_BROKERS,
+  // Where the console is, for links in log lines (a poison message's page).
+  CONSOLE_PORT: endpointsSchema.shape.CONSOLE_PORT,
+  CONSOLE_PUBLIC_URL: endpointsSchema.shape.CONSOLE_PUBLIC_URL,
   // Needed when a topic carries Avro (Confluent wire format) and for the output topic.
   SCHEMA_REGISTRY_URL: optionalRegistryUrl,
   // Optional: also write every enriched event to this topic in Avro (needs the registry).
@@ -48,6 +51,8 @@ export interface Config {
   kafkaBrokers: string[];
   schemaRegistryUrl: string | undefined;
   outputTopic: string | undefined;
+  /** The console's address, for links in log lines. */
+  consoleUrl: string;
   groupPrefix: string;
   usersTopic: string;
   eventsTopic: string;
@@ -73,6 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kafkaBrokers: e.KAFKA_BROKERS,
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     outputTopic: e.STREAM_PROCESSOR_OUTPUT_TOPIC,
+    consoleUrl: consoleBaseUrl(e),
     groupPrefix: e.STREAM_PROCESSOR_GROUP,
     usersTopic: e.STREAM_PROCESSOR_USERS_TOPIC,
     eventsTopic: e.STREAM_PROCESSOR_EVENTS_TOPIC,

@@ -81,6 +81,7 @@ startProcessor({
     chunkSize: config.chunkSize,
     fetchBytes: config.fetchBytes,
     outputTopic: config.outputTopic,
+    consoleUrl: config.consoleUrl,
   },
 }).then(
   (p) => (processor = p),

@@ -9,6 +9,7 @@ import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
+import { consoleMessagePath } from '@cdc/event-trace';
 import { processorSpans } from './tracing.js';
 import { UsersDimension } from './users-dimension.js';
 
@@ -23,6 +24,8 @@ export interface ProcessorConfig {
   fetchBytes: number;
   /** When set, every enriched row is also written to this topic in Avro (needs `registry`). */
   outputTopic?: string;
+  /** When set, a poison message's log line links to its page in the console. */
+  consoleUrl?: string;
 }
 
 export interface ProcessorDeps {
@@ -105,7 +108,11 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
         if (poisoned.length === 0) return;
         await spans.send(`${topic}.dlq`, poisoned.length, () => sendToDlq(producer, topic, partition, poisoned));
         metrics.processed.inc({ topic, result: 'dlq' }, poisoned.length);
-        for (const { message, error } of poisoned) log.warn({ topic, partition, offset: message.offset, err: error.message }, 'poison message → DLQ');
+        for (const { message, error } of poisoned) {
+          const at = { topic, partition, offset: message.offset };
+          const link = deps.config.consoleUrl && `${deps.config.consoleUrl}${consoleMessagePath(at)}`;
+          log.warn({ ...at, err: error.message, ...(link && { console: link }) }, 'poison message → DLQ');
+        }
         poisoned.length = 0;
       },
     };

@@ -101,9 +101,17 @@ export const endpointsSchema = z.object({
   TELEMETRY_API_PORT: port.default(3003),
   STREAM_PROCESSOR_PORT: port.default(3004),
   CONSOLE_PORT: port.default(3005),
+  // The console's address as a browser reaches it, for links printed by the CLIs and
+  // logged by the apps; unset, http://127.0.0.1:<CONSOLE_PORT>.
+  CONSOLE_PUBLIC_URL: httpUrl.optional(),
 });
 
 export type Endpoints = z.infer<typeof endpointsSchema>;
+
+/** Where links into the console point (no trailing slash). */
+export function consoleBaseUrl(e: Pick<Endpoints, 'CONSOLE_PORT' | 'CONSOLE_PUBLIC_URL'>): string {
+  return (e.CONSOLE_PUBLIC_URL ?? `http://127.0.0.1:${e.CONSOLE_PORT}`).replace(/\/$/, '');
+}
 
 export function loadEndpoints(env: Record<string, string | undefined> = process.env): Endpoints {
   return parseEnv('endpoints', endpointsSchema, env);

@@ -33,6 +33,7 @@ declare module 'kafkajs/src/cluster/index.js' {
     response: { decode(raw: Buffer): Promise<unknown>; parse(decoded: unknown): Promise<unknown> };
   }
   export interface KafkajsCluster {
+    targetTopics: Set<string>;
     getNodeIds(): number[];
     connect(): Promise<void>;
     disconnect(): Promise<void>;

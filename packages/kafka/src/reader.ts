@@ -107,13 +107,13 @@ export class PartitionReader {
     return out;
   }
 
-  private async fetchOnce(topic: string, partition: number, offset: bigint, maxBytes: number): Promise<KafkajsRecord[]> {
-    await this.cluster.addTargetTopic(topic);
-    const leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
-    const nodeId = Object.keys(leaders)[0];
-    if (nodeId === undefined) throw new KafkaInspectError(`topic ${topic} has no partition ${partition}`);
-    const broker = await this.cluster.findBroker({ nodeId });
+  private async fetchOnce(topic: string, partition: number, offset: bigint, maxBytes: number, retried = false): Promise<KafkajsRecord[]> {
     try {
+      await this.cluster.addTargetTopic(topic);
+      const leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+      const nodeId = Object.keys(leaders)[0];
+      if (nodeId === undefined) throw new KafkaInspectError(`topic ${topic} has no partition ${partition}`);
+      const broker = await this.cluster.findBroker({ nodeId });
       const res = await broker.fetch({
         replicaId: -1,
         isolationLevel: READ_COMMITTED,
@@ -125,10 +125,22 @@ export class PartitionReader {
       return res.responses[0]?.partitions[0]?.messages ?? [];
     } catch (err) {
       if ((err as Error).name === OFFSET_OUT_OF_RANGE) return [];
-      // Leadership moved or metadata is stale: the next call refreshes it.
-      await this.cluster.refreshMetadata().catch(() => {});
+      if (!retried) {
+        // kafkajs refreshes metadata for every topic read so far, and fails for all
+        // of them once one was deleted (or, just created, is not known yet); moved
+        // leadership looks the same. Start over with this topic alone, once.
+        await this.resetMetadata();
+        return this.fetchOnce(topic, partition, offset, maxBytes, true);
+      }
+      this.cluster.targetTopics.delete(topic);
+      if (err instanceof KafkaInspectError) throw err;
       throw new KafkaInspectError(`${topic}[${partition}]@${offset}: fetch failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  private async resetMetadata(): Promise<void> {
+    this.cluster.targetTopics.clear();
+    await this.cluster.refreshMetadata().catch(() => {});
   }
 
   /** The one message at an offset, or undefined when it is gone (retention, compaction). */
@@ -143,7 +155,7 @@ export class PartitionReader {
    */
   async topicSizes(): Promise<Map<string, number>> {
     await this.connect();
-    await this.cluster.refreshMetadata();
+    await this.cluster.refreshMetadata().catch(() => this.resetMetadata());
     const sizes = new Map<string, number>();
     for (const nodeId of this.cluster.getNodeIds()) {
       const broker = await this.cluster.findBroker({ nodeId: String(nodeId) });

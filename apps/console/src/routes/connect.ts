@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
 import { checkSlots } from '@cdc/db/slots';
 import type { ConnectorStatus } from '@cdc/connect';
 import type { ConnectorAction, ConnectorView, SlotsView } from '../contract.js';
@@ -68,13 +69,19 @@ export function connectRoutes(deps: Deps): Hono {
   return app;
 }
 
-function requireToken(deps: Deps) {
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** `Authorization: Bearer <CONSOLE_TOKEN>`, compared in constant time; 403 when no token is configured. */
+function requireToken(deps: Deps): MiddlewareHandler {
   const token = deps.config.token;
-  if (!token) {
-    return async () => {
-      throw new ConsoleError(403, 'write actions are off: start the console with CONSOLE_TOKEN set (at least 16 characters)');
-    };
-  }
-  // hono's bearerAuth compares in constant time and answers 401 with WWW-Authenticate.
-  return bearerAuth({ token });
+  const expected = token === undefined ? undefined : digest(token);
+  return async (c, next) => {
+    if (!expected) throw new ConsoleError(403, 'write actions are off: start the console with CONSOLE_TOKEN set (at least 16 characters)');
+    const given = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      c.header('WWW-Authenticate', 'Bearer realm="cdc-console"');
+      throw new ConsoleError(401, given ? 'the token does not match' : 'send Authorization: Bearer <token> (the console’s CONSOLE_TOKEN)');
+    }
+    await next();
+  };
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import kafkajs from 'kafkajs';
-import { decodeBytes, describeGroups, describeTopics, type RawMessage } from '@cdc/kafka';
+import { decodeBytes, describeGroups, describeTopics, KafkaInspectError, type RawMessage } from '@cdc/kafka';
 import type { GroupDetail, GroupSummary, MessagePage, TopicDetail, TopicSummary } from '../contract.js';
 import type { Deps } from '../deps.js';
 import { ConsoleError, intParam } from '../errors.js';
@@ -21,8 +21,7 @@ export function kafkaRoutes(deps: Deps, lag: LagHistory): Hono {
   const app = new Hono();
 
   app.get('/topics', async (c) => {
-    const admin = await deps.admin();
-    const topics = await describeTopics(admin);
+    const topics = await deps.withAdmin((admin) => describeTopics(admin));
     const [retention, sizes] = await Promise.all([topicConfigs(deps, topics.map((t) => t.topic), ['retention.ms']), topicSizes(deps)]);
     return c.json(
       topics.map(
@@ -41,11 +40,13 @@ export function kafkaRoutes(deps: Deps, lag: LagHistory): Hono {
 
   app.get('/topics/:topic', async (c) => {
     const topic = c.req.param('topic');
-    const admin = await deps.admin();
-    const [t] = await describeTopics(admin, [topic]).catch((err: Error) => {
-      throw new ConsoleError(404, err.message, { cause: err });
+    const [t, meta] = await deps.withAdmin(async (admin) => {
+      const [found] = await describeTopics(admin, [topic]).catch((err: Error) => {
+        if (err instanceof KafkaInspectError) throw new ConsoleError(404, err.message, { cause: err });
+        throw err;
+      });
+      return [found, await admin.fetchTopicMetadata({ topics: [topic] })] as const;
     });
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const leaders = new Map(meta.topics[0]?.partitions.map((p) => [p.partitionId, p.leader]) ?? []);
     const [configMap, sizes] = await Promise.all([topicConfigs(deps, [topic]), topicSizes(deps)]);
     const configs = configMap.get(topic) ?? [];
@@ -123,7 +124,7 @@ export function kafkaRoutes(deps: Deps, lag: LagHistory): Hono {
   app.get('/messages/:topic/:partition/:offset/rows', async (c) => c.json(await rowsOf(deps, await messageAt(deps, c))));
 
   app.get('/groups', async (c) => {
-    const groups = await describeGroups(await deps.admin());
+    const groups = await deps.withAdmin((admin) => describeGroups(admin));
     return c.json(
       groups.map(
         (g): GroupSummary => ({
@@ -139,8 +140,9 @@ export function kafkaRoutes(deps: Deps, lag: LagHistory): Hono {
 
   app.get('/groups/:group', async (c) => {
     const id = c.req.param('group');
-    const [g] = await describeGroups(await deps.admin(), [id]).catch((err: Error) => {
-      throw new ConsoleError(404, err.message, { cause: err });
+    const [g] = await deps.withAdmin((admin) => describeGroups(admin, [id])).catch((err: Error) => {
+      if (err instanceof KafkaInspectError) throw new ConsoleError(404, err.message, { cause: err });
+      throw err;
     });
     const detail: GroupDetail = {
       group: g!.group,
@@ -163,12 +165,13 @@ async function rangesFor(deps: Deps, c: Context, topic: string) {
   const ts = c.req.query('timestamp');
   const timestamp = ts ? Date.parse(ts) : undefined;
   if (ts && !Number.isFinite(timestamp)) throw new ConsoleError(400, `timestamp: expected an ISO date-time, got "${ts}"`);
-  const admin = await deps.admin();
-  if (!(await admin.listTopics()).includes(topic)) throw new ConsoleError(404, `no such topic: ${topic}`);
-  const ranges = await partitionRanges(admin, topic, {
-    partition,
-    ...(offset !== undefined && { offset: BigInt(offset) }),
-    ...(timestamp !== undefined && { timestamp }),
+  const ranges = await deps.withAdmin(async (admin) => {
+    if (!(await admin.listTopics()).includes(topic)) throw new ConsoleError(404, `no such topic: ${topic}`);
+    return partitionRanges(admin, topic, {
+      partition,
+      ...(offset !== undefined && { offset: BigInt(offset) }),
+      ...(timestamp !== undefined && { timestamp }),
+    });
   });
   if (partition !== undefined && ranges.length === 0) throw new ConsoleError(404, `topic ${topic} has no partition ${partition}`);
   return ranges;
@@ -193,6 +196,7 @@ async function messageAt(deps: Deps, c: Context) {
   if (!Number.isInteger(partition) || partition < 0 || !/^\d+$/.test(offsetText)) {
     throw new ConsoleError(400, 'expected /messages/<topic>/<partition>/<offset> with integers');
   }
+  if (!(await deps.withAdmin((admin) => admin.listTopics())).includes(topic)) throw new ConsoleError(404, `no such topic: ${topic}`);
   const raw = await deps.reader.readOne(topic, partition, BigInt(offsetText));
   if (!raw) throw new ConsoleError(404, `${topic}[${partition}]@${offsetText}: no such message (not written yet, or removed by retention or compaction)`);
   return toMessage(topic, raw, deps.registry);
@@ -200,11 +204,10 @@ async function messageAt(deps: Deps, c: Context) {
 
 async function topicConfigs(deps: Deps, topics: string[], names: string[] = TOPIC_CONFIGS) {
   if (topics.length === 0) return new Map<string, TopicDetail['configs']>();
-  const admin = await deps.admin();
-  const res = await admin.describeConfigs({
+  const res = await deps.withAdmin((admin) => admin.describeConfigs({
     includeSynonyms: false,
     resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: names })),
-  });
+  }));
   return new Map(
     res.resources.map((r) => [r.resourceName, r.configEntries.map((e) => ({ name: e.configName, value: e.configValue, isDefault: e.isDefault }))]),
   );

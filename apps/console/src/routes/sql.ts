@@ -7,7 +7,7 @@ import type { CookbookEntry, SqlRequest, SqlResult, SqlSchema } from '../contrac
 import type { Deps } from '../deps.js';
 import { ConsoleError } from '../errors.js';
 
-/** Rows the page receives; the CSV download has the analyst profile's own cap. */
+/** Rows the page receives (more are cut off and flagged); the CSV download's cap. */
 const PAGE_ROWS = 10_000;
 const TIMEOUT_S = 60;
 const CSV_ROWS = 1_000_000;
@@ -78,7 +78,8 @@ export function sqlRoutes(deps: Deps): Hono {
     const query = statement(c.req.query('query'));
     const rs = await deps.analyst.exec({
       query: `${query}\nFORMAT CSVWithNames`,
-      clickhouse_settings: readOnlySettings({ maxRows: CSV_ROWS, timeoutS: TIMEOUT_S }),
+      // `limit` cuts the result at exactly CSV_ROWS; max_result_rows alone stops at a block boundary.
+      clickhouse_settings: { ...readOnlySettings({ maxRows: CSV_ROWS, timeoutS: TIMEOUT_S }), limit: String(CSV_ROWS) },
     });
     c.header('content-type', 'text/csv; charset=utf-8');
     c.header('content-disposition', `attachment; filename="query-${new Date().toISOString().replace(/[:.]/g, '-')}.csv"`);

@@ -36,7 +36,7 @@ export class LagHistory {
 
   private async sample(): Promise<void> {
     const at = new Date().toISOString();
-    for (const g of await describeGroups(await this.deps.admin())) {
+    for (const g of await this.deps.withAdmin((a) => describeGroups(a))) {
       const list = this.samples.get(g.group) ?? [];
       list.push({ at, lag: g.totalLag });
       if (list.length > KEEP) list.splice(0, list.length - KEEP);

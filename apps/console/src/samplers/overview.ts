@@ -1,5 +1,6 @@
 import { checkSlots } from '@cdc/db/slots';
 import { describeGroups, describeTopics } from '@cdc/kafka';
+import type { Admin } from 'kafkajs';
 import type { ComponentHealth, Hop, Overview } from '../contract.js';
 import type { Deps } from '../deps.js';
 
@@ -91,7 +92,7 @@ export class OverviewSampler {
       ['telemetry-api', apps.telemetryApi, http('telemetry-api', `${apps.telemetryApi}/health`)],
       ['postgres-crm', redact(e.CRM_DATABASE_URL), probe('postgres-crm', redact(e.CRM_DATABASE_URL), () => this.deps.pg.crm.query('SELECT 1'))],
       ['postgres-telemetry', redact(e.TELEMETRY_DATABASE_URL), probe('postgres-telemetry', redact(e.TELEMETRY_DATABASE_URL), () => this.deps.pg.telemetry.query('SELECT 1'))],
-      ['kafka', e.KAFKA_BROKERS.join(','), probe('kafka', e.KAFKA_BROKERS.join(','), async () => (await this.deps.admin()).describeCluster())],
+      ['kafka', e.KAFKA_BROKERS.join(','), probe('kafka', e.KAFKA_BROKERS.join(','), () => this.deps.withAdmin((a) => a.describeCluster()))],
       ['kafka-connect', e.KAFKA_CONNECT_URL, http('kafka-connect', e.KAFKA_CONNECT_URL)],
       ...(this.deps.config.schemaRegistryUrl
         ? [['schema-registry', this.deps.config.schemaRegistryUrl, http('schema-registry', `${this.deps.config.schemaRegistryUrl}/subjects`)] as [string, string, () => Promise<ComponentHealth>]]
@@ -111,8 +112,11 @@ export class OverviewSampler {
     return Number(a.rows[0]!.n) + Number(b.rows[0]!.n);
   }
 
-  private async kafkaCounters() {
-    const admin = await this.deps.admin();
+  private kafkaCounters() {
+    return this.deps.withAdmin((admin) => this.countersWith(admin));
+  }
+
+  private async countersWith(admin: Admin) {
     const topics = await timeout(describeTopics(admin), 'kafka topics');
     const high = topics.filter((t) => CDC_TOPICS.includes(t.topic)).reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.high, 0), 0);
     const dlq = topics.filter((t) => t.topic.endsWith('.dlq')).map((t) => ({ topic: t.topic, messages: t.messages }));

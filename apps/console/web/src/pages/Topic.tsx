@@ -183,12 +183,9 @@ interface SearchRun {
   error: string | null;
 }
 
-/** The SSE search: `progress`, `match`, `done`, `error`. */
+/** The SSE search, newest first from the chosen offset or time: `progress`, `match`, `done`, `error`. */
 function useSearch(topic: string, state: BrowseState, enabled: boolean): Search {
-  const { partition, key, text, field } = state;
-  const url = enabled
-    ? withQuery(`/api/topics/${seg(topic)}/search`, { partition, key: key.trim(), text: text.trim(), field: field.trim(), limit: 100 })
-    : null;
+  const url = enabled ? withQuery(`/api/topics/${seg(topic)}/search`, { ...toParams(state), limit: 100 }) : null;
   const [run, setRun] = useState<SearchRun | null>(null);
   const esRef = useRef<EventSource | null>(null);
 
