@@ -185,6 +185,26 @@ describe('console in the browser', () => {
     await w.page.close();
   });
 
+  it('completes tables and columns of the schema in the SQL editor', async () => {
+    const w = await browser.open();
+    await visit(w, '/sql');
+    const editor = w.page.getByTestId('sql-editor').locator('.cm-content');
+    await editor.click();
+    await w.page.keyboard.press('Control+A');
+    await w.page.keyboard.press('Delete');
+    await w.page.keyboard.type('SELECT * FROM analytics.telemetry_en', { delay: 20 });
+    const popup = w.page.locator('.cm-tooltip-autocomplete');
+    await popup.getByText('telemetry_enriched', { exact: true }).first().waitFor({ timeout: 10_000 });
+    await w.page.keyboard.press('Escape');
+    // Columns after their table (analytics is the editor's default database).
+    await w.page.keyboard.press('Control+A');
+    await w.page.keyboard.press('Delete');
+    await w.page.keyboard.type('SELECT telemetry_enriched.user_kn', { delay: 20 });
+    await popup.getByText('user_known', { exact: true }).first().waitFor({ timeout: 10_000 });
+    expect(w.problems).toEqual([]);
+    await w.page.close();
+  });
+
   it('opens a trace from its deep link, with the event in every store, and follows it to the Kafka message', async () => {
     const w = await browser.open();
     await visit(w, `/trace/${uuids[0]}`);
