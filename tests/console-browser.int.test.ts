@@ -8,6 +8,7 @@ import { consoleTokenFile } from '../scripts/stack/console.js';
 import { up } from '../scripts/stack/stack.js';
 import { startBrowser, type BrowserSession, type Watched } from './support/browser.js';
 import { clickhouse, env, until } from './support/cdc.js';
+import { postEvents } from './support/console-data.js';
 
 /**
  * The console in a real browser (Debian's Chromium, playwright-core) against the
@@ -44,26 +45,7 @@ async function shot(w: Watched, name: string): Promise<void> {
 
 beforeAll(async () => {
   await up(stack, ['apps']);
-  const events = Array.from({ length: 12 }, (_, i) => {
-    const uuid = randomUUID();
-    if (i < 5) uuids.push(uuid);
-    return {
-      event_uuid: uuid,
-      user_id: i < 5 ? userId : userId + 1,
-      prosthesis_type: i % 2 ? 'myoelectric_hand' : 'body_powered_arm',
-      muscle_group: 'forearm_flexors',
-      signal_frequency: 1000,
-      signal_duration: 250,
-      signal_amplitude: 0.25 + i / 20,
-      event_timestamp: new Date().toISOString(),
-    };
-  });
-  const res = await fetch(`http://127.0.0.1:${env.TELEMETRY_API_PORT}/telemetry-events/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  uuids.push(...(await postEvents(userId, 12, 5)));
   await until(
     'the events in ClickHouse and the analytics table',
     async () => {
@@ -104,7 +86,7 @@ describe('console in the browser', () => {
       const w = await browser.open();
       try {
         await visit(w, route);
-        await expect(w.page.getByTestId(testId).first().isVisible()).resolves.toBe(true);
+        await w.page.getByTestId(testId).first().waitFor({ state: 'visible', timeout: 10_000 });
         expect(await w.page.title()).toMatch(/· CDC console$/);
         if (name === 'overview') {
           // Live: the health list fills from the stream, every component up.

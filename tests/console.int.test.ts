@@ -11,6 +11,7 @@ import { createDeps } from '../apps/console/src/deps.js';
 import pino from 'pino';
 import { createKafka } from '@cdc/kafka';
 import { clickhouse, env, until } from './support/cdc.js';
+import { postEvents } from './support/console-data.js';
 
 /**
  * The console's API against the tests' stack, as its pages use it: browsing a topic
@@ -77,26 +78,7 @@ beforeAll(async () => {
   await up(stack, ['apps']);
   token = readFileSync(consoleTokenFile(stack), 'utf8').trim();
   // 7 events of the user, and 23 of another so that every partition has several.
-  const events = Array.from({ length: 30 }, (_, i) => {
-    const uuid = randomUUID();
-    if (i < 7) uuids.push(uuid);
-    return {
-      event_uuid: uuid,
-      user_id: i < 7 ? userId : userId + 1,
-      prosthesis_type: 'console_test',
-      muscle_group: 'forearm_flexors',
-      signal_frequency: 1000,
-      signal_duration: 250,
-      signal_amplitude: 0.5,
-      event_timestamp: new Date().toISOString(),
-    };
-  });
-  const res = await fetch(`http://127.0.0.1:${env.TELEMETRY_API_PORT}/telemetry-events/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ events }),
-  });
-  expect(res.status).toBe(200);
+  uuids.push(...(await postEvents(userId, 30, 7)));
   // Every event in ClickHouse: then it has passed Kafka too.
   await until(
     'the events in ClickHouse',

@@ -6,7 +6,7 @@ import { ErrorBox, Loading } from '../components/ErrorBox';
 import { ConfirmDialog } from '../components/Modal';
 import { Page, Section } from '../components/Page';
 import { fmtBytes } from '../format';
-import { useApi } from '../hooks';
+import { useApi, type ApiState } from '../hooks';
 import { useSession } from '../session';
 
 const ACTIONS: { action: ConnectorAction; label: string; danger?: boolean; explain: string }[] = [
@@ -126,8 +126,8 @@ function ConnectorCard({
   );
 }
 
-function SlotsSection() {
-  const { data, error, loading } = useApi<SlotsView>('/api/slots', 10_000);
+function SlotsSection({ slots }: { slots: ApiState<SlotsView> }) {
+  const { data, error, loading } = slots;
   return (
     <Section title="Replication slots" actions={data ? <span className="muted small">alert above {fmtBytes(data.maxRetainedBytes)} retained</span> : null}>
       <ErrorBox error={error} />
@@ -192,6 +192,8 @@ export function ConnectorsPage() {
   const { writeEnabled, token } = useSession();
   const [watch, setWatch] = useState<Watch | null>(null);
   const { data, error, loading, reload } = useApi<ConnectorView[]>('/api/connectors', watch ? POLL_MS : 10_000);
+  // Fetched here, not in its section, so the page counts as loaded only with both.
+  const slots = useApi<SlotsView>('/api/slots', 10_000);
   const [pending, setPending] = useState<Pending | null>(null);
   const [notes, setNotes] = useState<Record<string, { text: string; tone: 'info' | 'ok' | 'bad' }>>({});
   const dataRef = useRef(data);
@@ -232,7 +234,7 @@ export function ConnectorsPage() {
   const spec = pending ? ACTIONS.find((a) => a.action === pending.action) : undefined;
 
   return (
-    <Page title="Connectors" loaded={!loading}>
+    <Page title="Connectors" loaded={!loading && !slots.loading}>
       <ErrorBox error={error} />
       {!writeEnabled ? <div className="info-box">Write actions are disabled: the server has no console token configured.</div> : null}
       {writeEnabled && !token ? <div className="info-box">Enter the console token in the header to use the actions.</div> : null}
@@ -250,7 +252,7 @@ export function ConnectorsPage() {
         ))}
         {data && data.length === 0 ? <p className="muted">No connectors.</p> : null}
       </div>
-      <SlotsSection />
+      <SlotsSection slots={slots} />
       {pending && spec ? (
         <ConfirmDialog
           title={`${spec.label} ${pending.name}?`}
