@@ -2,13 +2,12 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka } from '@cdc/kafka';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { consoleTokenFile } from '../scripts/stack/console.js';
 import { up } from '../scripts/stack/stack.js';
 import { startBrowser, type BrowserSession, type Watched } from './support/browser.js';
 import { clickhouse, env, until } from './support/cdc.js';
-import { postEvents } from './support/console-data.js';
+import { postEvents, withTopic } from './support/console-data.js';
 
 /**
  * The console in a real browser (Debian's Chromium, playwright-core) against the
@@ -204,17 +203,8 @@ describe('console in the browser', () => {
   });
 
   it('shows a dead letter’s error and source, linked to the source message', async () => {
-    const topic = `console-browser-${randomUUID()}.dlq`;
-    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, 'console-browser-test');
-    const admin = kafka.admin();
-    const producer = kafka.producer();
-    await Promise.all([admin.connect(), producer.connect()]);
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      await producer.send({
-        topic,
-        messages: [{ key: '{"id":7}', value: '{"op":"c","after":', headers: { 'dlq.error': 'not JSON: Unexpected end of JSON input', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '0', 'dlq.source.offset': '3' } }],
-      });
+    const headers = { 'dlq.error': 'not JSON: Unexpected end of JSON input', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '0', 'dlq.source.offset': '3' };
+    await withTopic('console-browser', [{ key: '{"id":7}', value: '{"op":"c","after":', headers }], async (topic) => {
       const w = await browser.open();
       await visit(w, `/kafka/topics/${encodeURIComponent(topic)}/messages/0/0`);
       const dlq = await w.page.getByTestId('dlq-info').innerText();
@@ -223,10 +213,7 @@ describe('console in the browser', () => {
       await shot(w, 'message-dlq');
       expect(w.problems).toEqual([]);
       await w.page.close();
-    } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
-    }
+    });
   });
 
   for (const [name, port] of [

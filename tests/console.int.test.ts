@@ -9,9 +9,8 @@ import { createConsoleApp } from '../apps/console/src/app.js';
 import { loadConfig } from '../apps/console/src/config.js';
 import { createDeps } from '../apps/console/src/deps.js';
 import pino from 'pino';
-import { createKafka } from '@cdc/kafka';
 import { clickhouse, env, until } from './support/cdc.js';
-import { postEvents } from './support/console-data.js';
+import { postEvents, withTopic } from './support/console-data.js';
 
 /**
  * The console's API against the tests' stack, as its pages use it: browsing a topic
@@ -161,33 +160,24 @@ describe('console: Kafka', () => {
     expect(avro.value.format).toBe('avro');
     expect(avro.value.format === 'avro' && avro.value.schemaId).toBeGreaterThan(0);
 
-    const topic = `console-test-${randomUUID()}.dlq`;
-    const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, 'console-test');
-    const admin = kafka.admin();
-    const producer = kafka.producer();
-    await Promise.all([admin.connect(), producer.connect()]);
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-      await producer.send({
-        topic,
-        messages: [
-          {
-            key: '{"id":1}',
-            value: 'not json {',
-            headers: { 'dlq.error': 'not JSON: Unexpected token', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '2', 'dlq.source.offset': '1580' },
-          },
-          { key: '{"id":1}', value: null },
-        ],
-      });
-      const page = await json<MessagePage>(api(`/topics/${topic}/messages`));
-      const [tombstone, dead] = page.messages.sort((a, b) => Number(b.offset) - Number(a.offset));
-      expect(tombstone!.value).toEqual({ format: 'tombstone', value: null });
-      expect(dead!.value).toMatchObject({ format: 'raw', raw: { utf8: 'not json {' } });
-      expect(dead!.dlq).toEqual({ error: 'not JSON: Unexpected token', sourceTopic: EVENTS, sourcePartition: 2, sourceOffset: '1580' });
-    } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
-    }
+    const topic = await withTopic(
+      'console-test',
+      [
+        {
+          key: '{"id":1}',
+          value: 'not json {',
+          headers: { 'dlq.error': 'not JSON: Unexpected token', 'dlq.source.topic': EVENTS, 'dlq.source.partition': '2', 'dlq.source.offset': '1580' },
+        },
+        { key: '{"id":1}', value: null },
+      ],
+      async (topic) => {
+        const page = await json<MessagePage>(api(`/topics/${topic}/messages`));
+        const [tombstone, dead] = page.messages.sort((a, b) => Number(b.offset) - Number(a.offset));
+        expect(tombstone!.value).toEqual({ format: 'tombstone', value: null });
+        expect(dead!.value).toMatchObject({ format: 'raw', raw: { utf8: 'not json {' } });
+        expect(dead!.dlq).toEqual({ error: 'not JSON: Unexpected token', sourceTopic: EVENTS, sourcePartition: 2, sourceOffset: '1580' });
+      },
+    );
     // A topic the console read and someone deleted must not break every other topic
     // (kafkajs keeps refreshing metadata for it).
     await until('the topic gone', async () => !(await json<{ topic: string }[]>(api('/topics'))).some((t) => t.topic === topic), 30_000, 300);

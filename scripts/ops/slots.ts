@@ -11,7 +11,7 @@
  * be queried. See USAGE in slots-core.ts.
  */
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import { checkSlots } from '@cdc/db/slots';
+import { checkSlots, urlSlotSource } from '@cdc/db/slots';
 import {
   EXIT,
   exitCode,
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   loadDotEnv();
   const env = loadEndpoints();
-  const report = await checkSlots(opts, [env.CRM_DATABASE_URL, env.TELEMETRY_DATABASE_URL]);
+  const report = await checkSlots(opts, [urlSlotSource(env.CRM_DATABASE_URL), urlSlotSource(env.TELEMETRY_DATABASE_URL)]);
   process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
   return exitCode(report);
 }

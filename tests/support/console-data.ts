@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Message } from 'kafkajs';
+import { createKafka } from '@cdc/kafka';
 import { env } from './cdc.js';
 
 /**
@@ -30,4 +32,25 @@ export async function postEvents(userId: number, count: number, forUser: number)
   });
   if (res.status !== 200) throw new Error(`posting the console tests' events: ${res.status} ${await res.text()}`);
   return uuids;
+}
+
+/**
+ * A one-partition topic of its own (named like a dead-letter topic) holding `messages`, for `fn`; deleted afterwards
+ * whatever happens. Returns the topic's name.
+ */
+export async function withTopic(prefix: string, messages: Message[], fn: (topic: string) => Promise<void>): Promise<string> {
+  const topic = `${prefix}-${randomUUID()}.dlq`;
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, prefix);
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  await Promise.all([admin.connect(), producer.connect()]);
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await producer.send({ topic, messages });
+    await fn(topic);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+  }
+  return topic;
 }

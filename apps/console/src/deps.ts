@@ -7,6 +7,7 @@ import { ConnectClient } from '@cdc/connect';
 import { createPool } from '@cdc/db';
 import { createKafka, createRegistryDecoder, PartitionReader, type RegistryDecoder } from '@cdc/kafka';
 import type { Config } from './config.js';
+import { unknownTopic } from './errors.js';
 
 /** One client per server the console talks to, built once here and passed to every route. */
 export interface Deps {
@@ -61,7 +62,7 @@ export function createDeps(config: Config, log: Logger): Deps {
       try {
         return await fn(await current);
       } catch (err) {
-        if (!staleTopic(err)) throw err;
+        if (!unknownTopic(err)) throw err;
         replaceAdmin(current);
         return fn(await admin());
       }
@@ -86,10 +87,3 @@ export function createDeps(config: Config, log: Logger): Deps {
   return deps;
 }
 
-/** UNKNOWN_TOPIC_OR_PARTITION from kafkajs, also when wrapped (packages/kafka adds context as `cause`). */
-function staleTopic(err: unknown): boolean {
-  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
-  }
-  return false;
-}

@@ -33,13 +33,26 @@ export function toProblem(c: Context, err: Error): Response {
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** The error and the errors it wraps (`cause`), innermost last. */
+type Cause = { code?: unknown; name?: unknown; type?: unknown; cause?: unknown };
+function* causes(err: unknown): Generator<Cause> {
+  let e = err as Cause | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++, e = e.cause as Cause | undefined) yield e;
+}
+
 /** A connection that could not be made or was lost, as Node, undici, pg and kafkajs report it. */
 export function unreachable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (const e of causes(err)) {
     if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
     if (typeof e.name === 'string' && /^KafkaJS(Connection|NumberOfRetriesExceeded|RequestTimeout)/.test(e.name)) return true;
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
   }
+  return false;
+}
+
+/** Kafka's UNKNOWN_TOPIC_OR_PARTITION, also when wrapped (packages/kafka adds context as `cause`). */
+export function unknownTopic(err: unknown): boolean {
+  for (const e of causes(err)) if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   return false;
 }
 

@@ -43,6 +43,9 @@ export interface QueryResult {
   /** True when the query had more than maxRows rows and the rest were dropped. */
   truncated: boolean;
   elapsedMs: number;
+  /** What ClickHouse read for it (its JSON statistics). */
+  readRows: number;
+  readBytes: number;
 }
 
 /** The query or a limit is unacceptable before it reaches ClickHouse (a caller's mistake: exit 2, HTTP 400). */
@@ -131,17 +134,27 @@ export function readOnlySettings(limits: QueryLimits): ClickHouseSettings {
   };
 }
 
+/**
+ * @param queryId set by a caller that may want to stop the query (KILL QUERY WHERE
+ *   query_id = …) while it runs.
+ */
 export async function runReadOnlyQuery(
   client: ClickHouseClient,
   sql: string,
   options: Partial<QueryLimits> = {},
+  { queryId }: { queryId?: string } = {},
 ): Promise<QueryResult> {
   const statement = validateQuery(sql);
   const limits = validateLimits(options);
   const t0 = performance.now();
   let body: ResponseJSON<unknown[]>;
   try {
-    const rs = await client.query({ query: statement, format: 'JSONCompact', clickhouse_settings: readOnlySettings(limits) });
+    const rs = await client.query({
+      query: statement,
+      format: 'JSONCompact',
+      clickhouse_settings: readOnlySettings(limits),
+      ...(queryId !== undefined && { query_id: queryId }),
+    });
     body = await rs.json<unknown[]>();
   } catch (err) {
     if (err instanceof ClickHouseError) {
@@ -154,6 +167,8 @@ export async function runReadOnlyQuery(
     rows: body.data.slice(0, limits.maxRows),
     truncated: body.data.length > limits.maxRows,
     elapsedMs: Math.round(performance.now() - t0),
+    readRows: Number(body.statistics?.rows_read ?? 0),
+    readBytes: Number(body.statistics?.bytes_read ?? 0),
   };
 }
 
@@ -185,7 +200,7 @@ export function formatTable(result: Pick<QueryResult, 'columns' | 'rows'>): stri
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n';
 }
 
-export function formatResult(result: QueryResult, format: OutputFormat): string {
+export function formatResult(result: Omit<QueryResult, 'readRows' | 'readBytes'>, format: OutputFormat): string {
   switch (format) {
     case 'table':
       return formatTable(result);
@@ -207,7 +222,7 @@ export function formatResult(result: QueryResult, format: OutputFormat): string 
 }
 
 /** The line that tells a person how many rows came back and whether the limit cut them. */
-export function summaryLine(result: QueryResult, maxRows: number): string {
+export function summaryLine(result: Omit<QueryResult, 'readRows' | 'readBytes'>, maxRows: number): string {
   const n = result.rows.length;
   const rows = `${n} row${n === 1 ? '' : 's'}`;
   return result.truncated

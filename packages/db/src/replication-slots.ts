@@ -144,20 +144,37 @@ export function bytes(n: number | null): string {
   return `${n < 0 ? '-' : ''}${s} ${units[i]}`;
 }
 
-export async function readSlots(url: string): Promise<SlotRow[]> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: 5_000,
-    statement_timeout: 10_000,
-    application_name: 'ops-slots',
-  });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return (await client.query<SlotRow>(SLOTS_SQL)).rows;
-  } finally {
-    await client.end().catch(() => {});
-  }
+/** Where slots are read from: a database, by a name for the report. */
+export interface SlotSource {
+  name: string;
+  read(): Promise<SlotRow[]>;
+}
+
+/** A database by URL, on a connection of its own for each read (a one-shot command). */
+export function urlSlotSource(url: string): SlotSource {
+  return {
+    name: new URL(url).pathname.replace(/^\//, '') || url,
+    async read() {
+      const client = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: 5_000,
+        statement_timeout: 10_000,
+        application_name: 'ops-slots',
+      });
+      client.on('error', () => {});
+      await client.connect();
+      try {
+        return (await client.query<SlotRow>(SLOTS_SQL)).rows;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+  };
+}
+
+/** A database through a pool the caller already has (a long-running process). */
+export function poolSlotSource(name: string, pool: Pick<pg.Pool, 'query'>): SlotSource {
+  return { name, read: async () => (await pool.query<SlotRow>(SLOTS_SQL)).rows };
 }
 
 /**
@@ -165,7 +182,7 @@ export async function readSlots(url: string): Promise<SlotRow[]> {
  * cannot be queried is reported in `errors`, not thrown, so one down database does not
  * hide the other's slots.
  */
-export async function checkSlots(opts: { maxRetainedBytes: number; slots: readonly string[] }, urls: readonly string[]): Promise<Report> {
+export async function checkSlots(opts: { maxRetainedBytes: number; slots: readonly string[] }, sources: readonly SlotSource[]): Promise<Report> {
   const report: Report = {
     checkedAt: new Date().toISOString(),
     maxRetainedBytes: opts.maxRetainedBytes,
@@ -173,9 +190,9 @@ export async function checkSlots(opts: { maxRetainedBytes: number; slots: readon
     missing: [],
     errors: [],
   };
-  const results = await Promise.allSettled(urls.map((u) => readSlots(u)));
+  const results = await Promise.allSettled(sources.map((s) => s.read()));
   results.forEach((r, i) => {
-    const source = new URL(urls[i]!).pathname.replace(/^\//, '') || urls[i]!;
+    const source = sources[i]!.name;
     if (r.status === 'rejected') {
       report.errors.push({ source, error: (r.reason as Error).message || String(r.reason) });
       return;
@@ -191,4 +208,3 @@ export async function checkSlots(opts: { maxRetainedBytes: number; slots: readon
   }
   return report;
 }
-

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { checkSlots } from '@cdc/db/slots';
+import { checkSlots, poolSlotSource, type Report } from '@cdc/db/slots';
 import type { ConnectorStatus } from '@cdc/connect';
 import type { ConnectorAction, ConnectorView, SlotsView } from '../contract.js';
 import type { Deps } from '../deps.js';
@@ -46,8 +46,7 @@ export function connectRoutes(deps: Deps): Hono {
   });
 
   app.get('/slots', async (c) => {
-    const e = deps.config.endpoints;
-    const report = await checkSlots({ maxRetainedBytes: deps.config.slotWarnBytes, slots: [] }, [e.CRM_DATABASE_URL, e.TELEMETRY_DATABASE_URL]);
+    const report = await slotReport(deps);
     const body: SlotsView = {
       maxRetainedBytes: report.maxRetainedBytes,
       slots: report.slots.map((s) => ({
@@ -72,6 +71,16 @@ export function connectRoutes(deps: Deps): Hono {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** `Authorization: Bearer <CONSOLE_TOKEN>`, compared in constant time; 403 when no token is configured. */
+/** Both databases' slots through the console's own pools (the Overview reads them every 2 s). */
+export function slotReport(deps: Deps): Promise<Report> {
+  const names = (url: string) => new URL(url).pathname.replace(/^\//, '');
+  const e = deps.config.endpoints;
+  return checkSlots({ maxRetainedBytes: deps.config.slotWarnBytes, slots: [] }, [
+    poolSlotSource(names(e.CRM_DATABASE_URL), deps.pg.crm),
+    poolSlotSource(names(e.TELEMETRY_DATABASE_URL), deps.pg.telemetry),
+  ]);
+}
+
 function requireToken(deps: Deps): MiddlewareHandler {
   const token = deps.config.token;
   const expected = token === undefined ? undefined : digest(token);

@@ -4,7 +4,7 @@ import kafkajs from 'kafkajs';
 import { decodeBytes, describeGroups, describeTopics, KafkaInspectError, type RawMessage } from '@cdc/kafka';
 import type { GroupDetail, GroupSummary, MessagePage, TopicDetail, TopicSummary } from '../contract.js';
 import type { Deps } from '../deps.js';
-import { ConsoleError, intParam } from '../errors.js';
+import { ConsoleError, intParam, unknownTopic } from '../errors.js';
 import { newestPage, partitionRanges, scanNewestFirst, scanTotal } from '../messages/browse.js';
 import { FilterError, isEmpty, matches, parseField, type Filter } from '../messages/filter.js';
 import { toMessage } from '../messages/view.js';
@@ -196,8 +196,10 @@ async function messageAt(deps: Deps, c: Context) {
   if (!Number.isInteger(partition) || partition < 0 || !/^\d+$/.test(offsetText)) {
     throw new ConsoleError(400, 'expected /messages/<topic>/<partition>/<offset> with integers');
   }
-  if (!(await deps.withAdmin((admin) => admin.listTopics())).includes(topic)) throw new ConsoleError(404, `no such topic: ${topic}`);
-  const raw = await deps.reader.readOne(topic, partition, BigInt(offsetText));
+  const raw = await deps.reader.readOne(topic, partition, BigInt(offsetText)).catch((err: unknown) => {
+    if (unknownTopic(err)) throw new ConsoleError(404, `no such topic: ${topic}`, { cause: err });
+    throw err;
+  });
   if (!raw) throw new ConsoleError(404, `${topic}[${partition}]@${offsetText}: no such message (not written yet, or removed by retention or compaction)`);
   return toMessage(topic, raw, deps.registry);
 }

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { ClickHouseError, type ResponseJSON } from '@clickhouse/client';
-import { loadCookbook, QueryRejectedError, readOnlySettings, validateQuery } from '@cdc/clickhouse';
+import { loadCookbook, QueryFailedError, QueryRejectedError, readOnlySettings, runReadOnlyQuery, validateQuery } from '@cdc/clickhouse';
 import type { CookbookEntry, SqlRequest, SqlResult, SqlSchema } from '../contract.js';
 import type { Deps } from '../deps.js';
 import { ConsoleError } from '../errors.js';
@@ -33,36 +32,26 @@ export function sqlRoutes(deps: Deps): Hono {
 
   app.post('/sql', async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as Partial<SqlRequest>;
-    const query = statement(body.query);
+    const query = typeof body.query === 'string' ? body.query : '';
     const queryId = String(body.queryId ?? '');
     if (!QUERY_ID.test(queryId)) throw new ConsoleError(400, 'queryId: 8–64 letters, digits, "-" or "_" (a UUID will do)');
-    const t0 = performance.now();
-    let result: ResponseJSON<unknown[]>;
+    let r;
     try {
-      const rs = await deps.analyst.query({
-        query,
-        query_id: queryId,
-        format: 'JSONCompact',
-        clickhouse_settings: readOnlySettings({ maxRows: PAGE_ROWS, timeoutS: TIMEOUT_S }),
-      });
-      result = await rs.json<unknown[]>();
+      r = await runReadOnlyQuery(deps.analyst, query, { maxRows: PAGE_ROWS, timeoutS: TIMEOUT_S }, { queryId });
     } catch (err) {
-      if (err instanceof ClickHouseError) throw new ConsoleError(400, `ClickHouse error ${err.code}: ${err.message.trim()}`, { cause: err });
+      if (err instanceof QueryRejectedError) throw new ConsoleError(400, err.message, { cause: err });
+      // With a ClickHouse error code it is the query's fault; without one, ClickHouse's.
+      if (err instanceof QueryFailedError) throw err.code ? new ConsoleError(400, err.message, { cause: err }) : (err.cause as Error);
       throw err;
     }
-    const body2: SqlResult = {
+    const result: SqlResult = {
       queryId,
-      columns: (result.meta ?? []).map(({ name, type }) => ({ name, type })),
-      rows: result.data.slice(0, PAGE_ROWS),
-      truncated: result.data.length > PAGE_ROWS,
-      stats: {
-        elapsedMs: Math.round(performance.now() - t0),
-        rows: Math.min(result.data.length, PAGE_ROWS),
-        readRows: Number(result.statistics?.rows_read ?? 0),
-        readBytes: Number(result.statistics?.bytes_read ?? 0),
-      },
+      columns: r.columns,
+      rows: r.rows,
+      truncated: r.truncated,
+      stats: { elapsedMs: r.elapsedMs, rows: r.rows.length, readRows: r.readRows, readBytes: r.readBytes },
     };
-    return c.json(body2);
+    return c.json(result);
   });
 
   app.post('/sql/:queryId/cancel', async (c) => {
