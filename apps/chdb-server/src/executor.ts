@@ -127,7 +127,7 @@ export class Executor {
     this.#validate(user, q);
     const readonly = stricterReadonly(user.profile.readonly, q.readonly);
     if (q.session) {
-      const lease = this.#sessions.named(q.session.id, user, q.session.timeout, q.session.check);
+      const lease = await this.#sessions.named(q.session.id, user, q.session.timeout, q.session.check);
       try {
         return { lease, undo: await this.#applyToNamed(lease.conn, q) };
       } catch (e) {

@@ -109,6 +109,8 @@ export async function sendStream(opts: {
   progress: () => Promise<Progress | undefined>;
   /** send_progress_in_http_headers=1: an X-ClickHouse-Progress header too. */
   progressHeader: boolean;
+  /** Called once the result is read in full, before the response ends. */
+  onDrained: () => void;
 }): Promise<StreamOutcome> {
   const { res, stream, encoding } = opts;
   const started = performance.now();
@@ -167,6 +169,7 @@ export async function sendStream(opts: {
   };
   if (ended) {
     const summary = querySummary(rows, bytes, elapsed(), read);
+    opts.onDrained();
     await sendWhole(
       res,
       200,
@@ -205,6 +208,7 @@ export async function sendStream(opts: {
     stream.release();
     return { summary: querySummary(rows, bytes, elapsed(), read), aborted: true, ...(failure && { error: failure }) };
   }
+  opts.onDrained();
   if (failure) {
     // No terminating chunk: every HTTP client then sees a broken response, even
     // one that knows nothing of the exception block and would read it as rows.

@@ -109,6 +109,7 @@ export async function startServer(
       const started = await executor.start(lease.conn, q, lease.persistent);
       if (started.kind === 'insert') {
         outcome.summary = started.summary;
+        lease.finishing();
         await sendWhole(
           res,
           200,
@@ -125,6 +126,7 @@ export async function startServer(
       };
       if (started.kind === 'whole') {
         outcome.summary = querySummary(0, started.body.length, 0);
+        lease.finishing();
         await sendWhole(res, 200, started.body, { ...headers, 'X-ClickHouse-Summary': JSON.stringify(outcome.summary) }, encoding);
         return;
       }
@@ -138,6 +140,7 @@ export async function startServer(
           waitEndOfQuery: q.waitEndOfQuery,
           progress: () => control.progress(lease.marker),
           progressHeader: q.sendProgress,
+          onDrained: () => lease.finishing(),
         });
         outcome.summary = result.summary;
         outcome.aborted = result.aborted;
@@ -152,8 +155,9 @@ export async function startServer(
       res.off('close', onClose);
       unregister?.();
       await executor.restore(lease, undo);
-      await lease.release();
+      // Dropped before the unlock, so a request waiting on this session opens a new one.
       if (q.session?.close) await sessions.drop(q.session.id);
+      await lease.release();
     }
   }
 

@@ -20,6 +20,12 @@ export interface Lease {
   readonly marker: string;
   /** True for a named session: state persists, so the request must undo its own changes. */
   readonly persistent: boolean;
+  /**
+   * The query's output is complete and only our own bookkeeping (undoing URL
+   * settings) is left: a client that got its answer may send the session's next
+   * request now, and that request waits for release() instead of being refused.
+   */
+  finishing(): void;
   /** Ends the request's use: closes a one-off connection, unlocks a named one. */
   release(): Promise<void>;
 }
@@ -31,6 +37,8 @@ interface Named {
   timeoutMs: number;
   lastUsed: number;
   busy: boolean;
+  /** Set while a finished request undoes its settings; resolves at release. */
+  settling: Promise<void> | undefined;
 }
 
 const DEFAULT_TIMEOUT_S = 60;
@@ -63,15 +71,19 @@ export class SessionStore {
   /** A connection used by this request alone. `extra` are more `--name=value` settings. */
   oneOff(user: User, extra: readonly string[] = []): Lease {
     const { conn, marker } = this.#open(user, extra);
-    return { conn, marker, persistent: false, release: () => conn.close() };
+    return { conn, marker, persistent: false, finishing: () => undefined, release: () => conn.close() };
   }
 
   /**
    * The named session, locked for this request. `check` (session_check=1) asks
    * for an existing one only. A session belongs to the user who opened it.
    */
-  named(id: string, user: User, timeoutParam: string | null, check: boolean): Lease {
+  async named(id: string, user: User, timeoutParam: string | null, check: boolean): Promise<Lease> {
     let s = this.#named.get(id);
+    while (s?.busy && s.settling) {
+      await s.settling;
+      s = this.#named.get(id);
+    }
     if (s && s.owner !== user.name) {
       throw chError(Codes.SESSION_NOT_FOUND, `Session ${id} not found`);
     }
@@ -81,7 +93,7 @@ export class SessionStore {
       // never lift it (a one-off connection gets it per request, after URL settings).
       const readonly = user.profile.readonly !== 0 ? [`--readonly=${user.profile.readonly}`] : [];
       const { conn, marker } = this.#open(user, readonly);
-      s = { conn, marker, owner: user.name, timeoutMs: 0, lastUsed: Date.now(), busy: false };
+      s = { conn, marker, owner: user.name, timeoutMs: 0, lastUsed: Date.now(), busy: false, settling: undefined };
       this.#named.set(id, s);
     }
     if (s.busy) {
@@ -90,13 +102,19 @@ export class SessionStore {
     s.timeoutMs = timeoutOf(timeoutParam) * 1000;
     s.busy = true;
     const entry = s;
+    let settled: (() => void) | undefined;
     return {
       conn: entry.conn,
       marker: entry.marker,
       persistent: true,
+      finishing: () => {
+        entry.settling ??= new Promise<void>((resolve) => (settled = resolve));
+      },
       release: async () => {
         entry.busy = false;
         entry.lastUsed = Date.now();
+        entry.settling = undefined;
+        settled?.();
       },
     };
   }

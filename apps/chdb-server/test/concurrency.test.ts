@@ -188,6 +188,20 @@ describe('sessions', () => {
     expect((await sql("SELECT getSetting('max_threads')", { params: s })).text).toBe('3\n');
   });
 
+  it('takes the next request of a session as soon as the previous answer arrived, even while its URL settings are undone', async () => {
+    // Several sessions at once keep the engine busy, so the undo takes long
+    // enough for the client's next request to arrive in the middle of it.
+    const one = async (session_id: string): Promise<void> => {
+      for (let i = 0; i < 25; i++) {
+        expect((await sql("SELECT getSetting('max_threads')", { params: { session_id, max_threads: '7' } })).text).toBe('7\n');
+        const next = await sql('SELECT 1', { params: { session_id } });
+        expect(next.headers.get('x-clickhouse-exception-code')).toBeNull();
+        expect(next.text).toBe('1\n');
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, i) => one(`sess-seq-${i}`)));
+  });
+
   it('refuses a second concurrent request in the same session (373) and unknown sessions with session_check (372)', async () => {
     const s = { session_id: 'sess-b' };
     const busy = sql('SELECT sleep(3)', { params: s });
