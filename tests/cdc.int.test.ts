@@ -324,17 +324,44 @@ describe('CDC: PostgreSQL → Debezium → Kafka → ClickHouse current state', 
     await db.crm.query('DROP SCHEMA cdc_check CASCADE');
   }, 120_000);
 
-  it('debezium.freshness reports the commit → ClickHouse lag of both tables', async () => {
+  it('debezium.freshness reports the commit → ClickHouse lag of both tables, and its two stages', async () => {
     const rs = await ch.query({ query: 'SELECT * FROM debezium.freshness ORDER BY source_table', format: 'JSONEachRow' });
-    const rows = await rs.json<{ source_table: string; changes_5m: string; lag_p50_s: number; lag_p99_s: number; lag_max_s: number }>();
+    type Row = { source_table: string; changes_5m: string; lag_p50_s: number; lag_p99_s: number; lag_max_s: number } & Record<
+      'to_kafka_p50_s' | 'to_kafka_p99_s' | 'into_clickhouse_p50_s' | 'into_clickhouse_p99_s',
+      number
+    >;
+    const rows = await rs.json<Row>();
     expect(rows.map((r) => r.source_table)).toEqual(['telemetry_events', 'users']);
     for (const r of rows) {
       expect(Number(r.changes_5m)).toBeGreaterThan(0);
       expect(r.lag_p50_s).toBeGreaterThanOrEqual(0);
       expect(r.lag_p99_s).toBeGreaterThanOrEqual(r.lag_p50_s);
       expect(r.lag_max_s).toBeGreaterThanOrEqual(r.lag_p99_s);
+      // The stages are numbers (not NaN: every recent change carries its Kafka time).
+      expect(r.to_kafka_p99_s).toBeGreaterThanOrEqual(r.to_kafka_p50_s);
+      expect(r.into_clickhouse_p99_s).toBeGreaterThanOrEqual(r.into_clickhouse_p50_s);
+      expect(r.to_kafka_p50_s).toBeGreaterThanOrEqual(0);
+      expect(r.into_clickhouse_p50_s).toBeGreaterThanOrEqual(0);
     }
     console.log(`[cdc] freshness: ${JSON.stringify(rows)}`);
+  });
+
+  it('every change keeps the moment Kafka got it, between its commit and its insert into ClickHouse', async () => {
+    const res = await call(`${crmApi.url}/users`, 'POST', { name: 'Kafka time', email: `kafka-ts+${randomBytes(4).toString('hex')}@example.com` });
+    const { id } = (await res.json()) as { id: number };
+    const row = await until('the new user in default.users', async () => {
+      const rs = await ch.query({
+        query: `SELECT toUnixTimestamp64Milli(_source_ts) AS s, toUnixTimestamp64Milli(_kafka_ts) AS k, toUnixTimestamp64Milli(_ingested_at) AS i
+                  FROM default.users WHERE id = {id:Int32}`,
+        query_params: { id },
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
+      return (await rs.json<{ s: number; k: number; i: number }>())[0];
+    });
+    expect(row.s).toBeGreaterThan(0);
+    expect(row.k).toBeGreaterThanOrEqual(row.s);
+    expect(row.i).toBeGreaterThanOrEqual(row.k);
   });
 
   it('npm run test:kafka-debezium passes against the running pipeline and reports each hop', () => {

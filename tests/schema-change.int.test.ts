@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type pg from 'pg';
-import { MIGRATIONS_DIR, splitStatements } from '../scripts/lib/clickhouse-migrations.js';
+import { loadMigrations, splitStatements } from '../scripts/lib/clickhouse-migrations.js';
 import { clickhouse, connect, pools, until } from './support/cdc.js';
 
 /**
@@ -20,12 +18,22 @@ const COLUMN = 'schema_probe';
 let db: { crm: pg.Pool; telemetry: pg.Pool };
 let ch: ClickHouseClient;
 
-/** The SELECT of a materialized view as clickhouse/0004_users_pipeline.sql defines it. */
+/**
+ * The SELECT of a materialized view as the migrations leave it: the newest migration
+ * that creates it or changes its query (ALTER TABLE … MODIFY QUERY).
+ */
 function shippedViewQuery(view: string): string {
-  const sql = readFileSync(path.join(MIGRATIONS_DIR, '0004_users_pipeline.sql'), 'utf8');
-  const statement = splitStatements(sql).find((s) => s.includes(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO`));
-  if (!statement) throw new Error(`no view ${view} in 0004_users_pipeline.sql`);
-  return statement.slice(statement.indexOf(' AS\n') + 4);
+  let query: string | undefined;
+  for (const m of loadMigrations()) {
+    for (const statement of splitStatements(m.sql)) {
+      const created = statement.indexOf(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${view} TO`);
+      const modified = statement.indexOf(`ALTER TABLE ${view} MODIFY QUERY`);
+      if (created >= 0) query = statement.slice(statement.indexOf(' AS\n', created) + 4);
+      else if (modified >= 0) query = statement.slice(modified + `ALTER TABLE ${view} MODIFY QUERY`.length).trim();
+    }
+  }
+  if (!query) throw new Error(`no migration defines ${view}`);
+  return query;
 }
 
 function replaceOnce(text: string, search: string, replacement: string): string {
@@ -113,7 +121,7 @@ describe('adding a nullable column to users while the pipeline runs', () => {
     // 2. The ClickHouse migration: from here on the value arrives.
     for (const query of clickhouseMigration()) await ch.command({ query });
     // A changed view takes over from the Kafka engine's next block (blocks close every
-    // kafka_flush_interval_ms = 500 ms); a change read into the current block still
+    // kafka_flush_interval_ms = 50 ms); a change read into the current block still
     // goes through the old query.
     await new Promise((r) => setTimeout(r, 2000));
     const late = await insertUser('After the ClickHouse migration', 'late value');

@@ -80,6 +80,8 @@ startProcessor({
     groupPrefix: config.groupPrefix,
     chunkSize: config.chunkSize,
     fetchBytes: config.fetchBytes,
+    fetchMinBytes: config.fetchMinBytes,
+    fetchWaitMs: config.fetchWaitMs,
     outputTopic: config.outputTopic,
     consoleUrl: config.consoleUrl,
   },

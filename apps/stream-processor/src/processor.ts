@@ -22,6 +22,9 @@ export interface ProcessorConfig {
   chunkSize: number;
   /** Bytes fetched per partition at most (kafkajs maxBytesPerPartition). */
   fetchBytes: number;
+  /** An events fetch returns with this many bytes or after fetchWaitMs (unset: 1 byte, 100 ms, as the config's defaults). */
+  fetchMinBytes?: number;
+  fetchWaitMs?: number;
   /** When set, every enriched row is also written to this topic in Avro (needs `registry`). */
   outputTopic?: string;
   /** When set, a poison message's log line links to its page in the console. */
@@ -220,7 +223,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     groupId: `${config.groupPrefix}-enrich`,
     maxBytesPerPartition: config.fetchBytes,
     maxBytes: config.fetchBytes * 2,
-    maxWaitTimeInMs: 100,
+    minBytes: config.fetchMinBytes ?? 1,
+    maxWaitTimeInMs: config.fetchWaitMs ?? 100,
   });
   await enrichConsumer.connect();
   await enrichConsumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
