@@ -66,6 +66,8 @@ import { parseArgs } from 'node:util';
 import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clickhouse/client';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { createKafka, withAdmin } from '@cdc/kafka';
+import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { mulberry32 } from '../import/generator.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { checkStop, fmt, now, percentile, runBench, say, secs, sleep, stopOnInterrupt, until } from './support.js';
@@ -79,6 +81,7 @@ const MARKER_EVERY_MS = 200;
 const MARKER_POLL_MS = 25;
 const STATE_POLL_MS = 250;
 const PEER_DB = 'mpg_bench';
+const DEBEZIUM_TOPIC = 'telemetry.public.telemetry_events';
 const TWIN_SCHEMA = 'cdc_bench_mpg';
 const TWIN = `${TWIN_SCHEMA}.telemetry_events`;
 
@@ -710,6 +713,16 @@ async function main(): Promise<void> {
     .catch(() => undefined);
   const running = connector?.connector?.state === 'RUNNING' && connector.tasks?.every((t) => t.state === 'RUNNING');
   if (!running) throw new Error(`telemetry-connector is not RUNNING at ${env.KAFKA_CONNECT_URL}: ${JSON.stringify(connector)}`);
+
+  // A processor still working through an earlier backlog would load the ClickHouse
+  // server through the whole run and make every figure worse than it is.
+  say('waiting for the stream processor to have caught up (stream-processor-enrich) …');
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'error' }, 'bench-cdc');
+  await until('the stream processor to catch up before the run', 900_000, 2_000, () =>
+    withAdmin(kafka, env.KAFKA_BROKERS, async (admin) =>
+      (await groupCaughtUp(admin, 'stream-processor-enrich', DEBEZIUM_TOPIC)) ? true : undefined,
+    ),
+  );
 
   say(`cleaning up: ${PEER_DB}, ${TWIN_SCHEMA}, user_id range [${USER_MIN}, ${USER_MAX}) …`);
   await dropPeer();
