@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { consoleBaseUrl, endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
 
+/** An events fetch answers as soon as anything is there, or after 100 ms (STREAM_PROCESSOR_FETCH_*). */
+export const FETCH_DEFAULTS = { minBytes: 1, waitMs: 100 } as const;
+
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   STREAM_PROCESSOR_PORT: port.default(3004),
@@ -23,8 +26,8 @@ const schema = z.object({
   // long. Larger values make fewer, larger batches under load; at 3,500 events/s,
   // 256 KiB / 250 ms did not lower the processor's cost (docs/freshness.md), so the
   // default answers as soon as anything is there.
-  STREAM_PROCESSOR_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
-  STREAM_PROCESSOR_FETCH_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(100),
+  STREAM_PROCESSOR_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(FETCH_DEFAULTS.minBytes),
+  STREAM_PROCESSOR_FETCH_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(FETCH_DEFAULTS.waitMs),
   // ClickHouse writes: retries with exponential backoff and jitter, then the breaker.
   STREAM_PROCESSOR_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
   STREAM_PROCESSOR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

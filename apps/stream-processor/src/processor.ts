@@ -7,6 +7,7 @@ import { createDecoder, PoisonMessage, TelemetryRow, tombstoneUserId, UserRow } 
 import { sendToDlq } from './dlq.js';
 import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
+import { FETCH_DEFAULTS } from './config.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
 import { consoleMessagePath } from '@cdc/event-trace';
@@ -22,7 +23,7 @@ export interface ProcessorConfig {
   chunkSize: number;
   /** Bytes fetched per partition at most (kafkajs maxBytesPerPartition). */
   fetchBytes: number;
-  /** An events fetch returns with this many bytes or after fetchWaitMs (unset: 1 byte, 100 ms, as the config's defaults). */
+  /** An events fetch returns with this many bytes or after fetchWaitMs (unset: the FETCH_DEFAULTS). */
   fetchMinBytes?: number;
   fetchWaitMs?: number;
   /** When set, every enriched row is also written to this topic in Avro (needs `registry`). */
@@ -223,8 +224,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     groupId: `${config.groupPrefix}-enrich`,
     maxBytesPerPartition: config.fetchBytes,
     maxBytes: config.fetchBytes * 2,
-    minBytes: config.fetchMinBytes ?? 1,
-    maxWaitTimeInMs: config.fetchWaitMs ?? 100,
+    minBytes: config.fetchMinBytes ?? FETCH_DEFAULTS.minBytes,
+    maxWaitTimeInMs: config.fetchWaitMs ?? FETCH_DEFAULTS.waitMs,
   });
   await enrichConsumer.connect();
   await enrichConsumer.subscribe({ topic: config.eventsTopic, fromBeginning: true });
