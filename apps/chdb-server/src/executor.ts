@@ -90,7 +90,10 @@ function setStatement(settings: ReadonlyArray<readonly [string, string]>): strin
 }
 
 /** What a request changed on a named session, to put back when it ends. */
-interface Undo {
+/** Bound text shorter than this is not checked against max_query_size (ClickHouse's default is 262,144). */
+const BOUND_SIZE_CHECK_FROM = 16_384;
+
+export interface Undo {
   settings: Array<[string, string]>;
   database: string | undefined;
 }
@@ -190,14 +193,18 @@ export class Executor {
   }
 
   /** Starts the statement: an INSERT runs to its end; a query returns its stream. */
-  async start(conn: Connection, q: QueryRequest, persistent: boolean): Promise<Started> {
-    const bind = (text: string): string =>
-      Object.keys(q.queryParams).length > 0 ? substituteParams(text, q.queryParams) : text;
+  async start(conn: Connection, q: QueryRequest, persistent: boolean, undo?: Undo): Promise<Started> {
     const insert = leadingKeyword(q.sql) === 'INSERT';
+    const bind = async (text: string): Promise<string> => {
+      if (Object.keys(q.queryParams).length === 0) return text;
+      const bound = substituteParams(text, q.queryParams);
+      await this.#fitQuerySize(conn, text.length, bound.length, undo);
+      return bound;
+    };
     try {
       // An INSERT's body is data; any other body continues the statement's text.
-      if (insert) return await this.#insert(conn, bind(q.sql), q.data);
-      const sql = bind(q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
+      if (insert) return await this.#insert(conn, await bind(q.sql), q.data);
+      const sql = await bind(q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
       return await this.#query(conn, sql, q.defaultFormat, persistent);
     } catch (e) {
       const err = e instanceof ClickHouseError ? e : fromEngineError(e);
@@ -208,6 +215,26 @@ export class Executor {
       }
       throw err;
     }
+  }
+
+  /**
+   * ClickHouse binds parameters after parsing, so max_query_size limits the text as
+   * sent. Here the values are in the text the engine parses; when they carry it past
+   * the limit that the sent text kept to, the limit is raised for this statement (and
+   * put back with the request's other settings in a named session).
+   */
+  async #fitQuerySize(conn: Connection, sentLength: number, boundLength: number, undo: Undo | undefined): Promise<void> {
+    // Below ClickHouse's smallest sensible limit nothing can be carried past it; spare the round trip.
+    if (boundLength <= sentLength || boundLength < BOUND_SIZE_CHECK_FROM) return;
+    const limit = Number((await this.#admin(conn, "SELECT getSetting('max_query_size')", 'TabSeparatedRaw')).toString('utf8').trim());
+    if (!(boundLength > limit && sentLength <= limit)) return;
+    try {
+      await this.#admin(conn, setStatement([['max_query_size', String(boundLength + 1)]]));
+    } catch {
+      // readonly=1 allows no SET: then the engine's own refusal is the answer.
+      return;
+    }
+    if (undo && !undo.settings.some(([name]) => name === 'max_query_size')) undo.settings.push(['max_query_size', String(limit)]);
   }
 
   async #insert(conn: Connection, sql: string, data: Buffer): Promise<Started> {

@@ -106,7 +106,7 @@ export async function startServer(
         { queryId: q.queryId, user: user.name, sql: q.sql.slice(0, 1000), marker: lease.marker, startedAt: Date.now(), cancel },
         user.profile.maxConcurrentQueries,
       );
-      const started = await executor.start(lease.conn, q, lease.persistent);
+      const started = await executor.start(lease.conn, q, lease.persistent, undo);
       if (started.kind === 'insert') {
         outcome.summary = started.summary;
         lease.finishing();

@@ -113,6 +113,27 @@ describe('query_params', () => {
     expect(Number(row?.n)).toBe(12345678901);
   });
 
+  it('holds max_query_size to the text as sent, not to the text with the values bound (as ClickHouse does)', async () => {
+    // 60,000 numbers used twice: ~800 KB once bound, against the default limit of 262,144.
+    const xs = Array.from({ length: 60_000 }, (_, i) => 1_000_000_000 + i);
+    const query = 'SELECT length({xs:Array(UInt32)}) AS n, arraySum({xs:Array(UInt32)}) % 1000 AS s';
+    expect(await json(query, { query_params: { xs } })).toEqual([{ n: 60_000, s: xs.reduce((a, b) => a + b, 0) % 1000 }]);
+    // In a session, the raised limit lasts for that request only.
+    const session = connect(server.url, { session_id: `qsize-${Date.now()}` });
+    try {
+      const rs = await session.query({ query, format: 'JSONEachRow', query_params: { xs } });
+      expect(await rs.json()).toEqual([{ n: 60_000, s: expect.any(Number) }]);
+      const limit = await session.query({ query: "SELECT getSetting('max_query_size') AS v", format: 'JSONEachRow' });
+      expect(await limit.json()).toEqual([{ v: 262_144 }]);
+    } finally {
+      await session.close();
+    }
+    // A text over the limit as sent is still refused.
+    await expect(
+      json(`SELECT {x:UInt8} AS x /* ${'-'.repeat(1000)} */`, { query_params: { x: 1 }, clickhouse_settings: { max_query_size: '500' } }),
+    ).rejects.toMatchObject({ code: '62' });
+  });
+
   it('binds params sent as multipart/form-data', async () => {
     const multipart = connect(server.url, { use_multipart_params: true });
     try {
