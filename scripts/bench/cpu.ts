@@ -24,6 +24,17 @@ export function componentOf(cmdline: string): string {
   return 'other';
 }
 
+/** CPU seconds (user + system) one process has used so far; undefined once it is gone. */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user + system) used so far by every process, keyed by pid and start time. */
 export function cpuSnapshot(): CpuSnapshot {
   const out: CpuSnapshot = new Map();

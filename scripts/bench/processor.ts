@@ -72,6 +72,7 @@ import { loadStackConfig } from '../stack/config.js';
 import { components, pauseComponent, STREAM_PROCESSOR_ENV, STREAM_PROCESSOR_HEAP } from '../stack/stack.js';
 import { checkStop, fmt, now, percentile, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 import { freePort } from '../lib/net.js';
+import { cpuSecondsOf } from './cpu.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 960_000_000;
@@ -390,6 +391,8 @@ interface Result {
   processorDone: number;
   rss: Record<string, Sample[]>;
   rssIdleKb: number | undefined;
+  /** The processor's CPU seconds from the first statement until it was done. */
+  processorCpu: number | undefined;
   histBefore: Buckets;
   histAfter: Buckets;
 }
@@ -410,6 +413,8 @@ async function timedPhase(p: Spawned, chdbPid: number | undefined): Promise<Resu
     let firstCommit = 0;
     let lastCommit = 0;
     const t0 = now();
+    const cpuAtStart = cpuSecondsOf(p.pid);
+    let processorCpu: number | undefined;
     try {
       for (const [i, cols] of statements.entries()) {
         checkStop();
@@ -461,7 +466,11 @@ async function timedPhase(p: Spawned, chdbPid: number | undefined): Promise<Resu
           if (added(hw) >= BigInt(N)) target = hw;
         }
         const behind = lag(await committedOffsets(), target ?? hwAfterInsert);
-        if (target && behind === 0n) return now();
+        if (target && behind === 0n) {
+          const cpu = cpuSecondsOf(p.pid);
+          if (cpu !== undefined && cpuAtStart !== undefined) processorCpu = cpu - cpuAtStart;
+          return now();
+        }
         const t = now();
         if (t - lastSaid > 5_000) {
           lastSaid = t;
@@ -477,7 +486,7 @@ async function timedPhase(p: Spawned, chdbPid: number | undefined): Promise<Resu
 
     const [kafkaDone, processorDone] = await Promise.all([kafkaPath(), processorPath()]);
     const histAfter = await freshnessBuckets(p.url);
-    return { t0, firstCommit, lastCommit, kafkaDone, processorDone, rss: sampler.samples, rssIdleKb, histBefore, histAfter };
+    return { t0, firstCommit, lastCommit, kafkaDone, processorDone, rss: sampler.samples, rssIdleKb, processorCpu, histBefore, histAfter };
   } finally {
     sampler.stop();
   }
@@ -579,6 +588,8 @@ async function main(): Promise<void> {
     `| goal: processor RSS ≤ ${GOAL_RSS_MB} MB under load | | | **${met ? 'met' : 'not met'}** (peak ${mib(procRss.peak)}) | |`,
     '',
     `- Processor RSS when idle, just before the phase: ${r.rssIdleKb === undefined ? '?' : mib(r.rssIdleKb)}.`,
+    `- Processor CPU from the first statement until it was done: ${r.processorCpu === undefined ? '?' : `${fmt(r.processorCpu, 1)} s, ` +
+      `${fmt((r.processorCpu * 1e6) / N)} µs per event`} (user + system, from /proc; less sensitive to the machine's load than events/s).`,
     `- Processor's cdc_processor_freshness_seconds over the phase (${fmt(h50.n)} chunks, commit → chunk written and ` +
       `aggregates recomputed; any chunk of the topic, interpolated within its bucket): ` +
       `p50 ${ms(h50.seconds * 1000)} in ${h50.bucket}, p99 ${ms(h99.seconds * 1000)} in ${h99.bucket}.`,

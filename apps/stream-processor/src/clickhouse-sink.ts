@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Enriched, EnrichedRow, Touched } from './enrich.js';
+import { encodeRows } from './row-json.js';
 import type { UserDims } from './users-dimension.js';
 
 /**
@@ -23,72 +26,85 @@ const INSERT_SETTINGS = { date_time_input_format: 'best_effort' } as const;
 
 export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
   const insertEnriched: AnalyticsSink['insertEnriched'] = async ({ rows, minuteTombstones, userTombstones }) => {
-    const write = async (table: string, values: EnrichedRow[]) => {
-      if (values.length === 0) return;
-      await ch.insert({
-        table,
-        values: values.map((r) => ({ ...r, _source_ts: new Date(r._source_ts).toISOString() })),
-        format: 'JSONEachRow',
+    const shared = encodeRows(rows);
+    const write = async (table: string, tombstones: EnrichedRow[]) => {
+      if (tombstones.length === 0 && rows.length === 0) return;
+      // Tombstones first: within one insert a row and its tombstone never share a key,
+      // and across inserts the versions decide anyway.
+      const body = tombstones.length === 0 ? shared : Buffer.concat([encodeRows(tombstones), shared]);
+      // exec, not insert: insert takes JSONEachRow only as objects to encode itself.
+      const { stream } = await ch.exec({
+        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+        values: Readable.from([body], { objectMode: false }),
         clickhouse_settings: INSERT_SETTINGS,
       });
+      stream.resume();
+      await finished(stream);
     };
-    // Tombstones first: within one insert a row and its tombstone never share a key,
-    // and across inserts the versions decide anyway.
-    await write('analytics.telemetry_enriched', [...minuteTombstones, ...rows]);
-    await write('analytics.telemetry_enriched_by_user', [...userTombstones, ...rows]);
+    // The tables are independent, so both inserts run at once.
+    await Promise.all([
+      write('analytics.telemetry_enriched', minuteTombstones),
+      write('analytics.telemetry_enriched_by_user', userTombstones),
+    ]);
+  };
+
+  const recomputeMinutes = async (touched: Touched): Promise<void> => {
+    const keys = [...touched.minutes.values()];
+    if (keys.length === 0) return;
+    // Keys without events any more get a row marked deleted (LEFT JOIN defaults).
+    await ch.command({
+      query: `
+        INSERT INTO analytics.telemetry_by_minute
+        SELECT k.1 AS minute, k.2 AS prosthesis_type, k.3 AS muscle_group,
+               a.events, a.avg_amplitude, a.max_amplitude, a.amplitude_quantiles,
+               now64(6) AS _computed_at, a.events = 0 AS _is_deleted
+        FROM (SELECT arrayJoin(arrayZip({minutes:Array(DateTime('UTC'))}, {types:Array(String)}, {muscles:Array(String)})) AS k) AS keys
+        LEFT JOIN
+        (
+            SELECT toStartOfMinute(event_timestamp) AS minute, prosthesis_type, muscle_group,
+                   count() AS events, avg(signal_amplitude) AS avg_amplitude, max(signal_amplitude) AS max_amplitude,
+                   quantilesExactState(0.5, 0.95)(signal_amplitude) AS amplitude_quantiles
+            FROM analytics.telemetry_enriched FINAL
+            WHERE toStartOfMinute(event_timestamp) IN {minutes:Array(DateTime('UTC'))}
+            GROUP BY minute, prosthesis_type, muscle_group
+        ) AS a ON a.minute = k.1 AND a.prosthesis_type = k.2 AND a.muscle_group = k.3
+        SETTINGS join_use_nulls = 0`,
+      query_params: {
+        minutes: keys.map((k) => k.minute),
+        types: keys.map((k) => k.prosthesis_type),
+        muscles: keys.map((k) => k.muscle_group),
+      },
+    });
+  };
+
+  const recomputeUsers = async (touched: Touched): Promise<void> => {
+    if (touched.users.size === 0) return;
+    await ch.command({
+      query: `
+        INSERT INTO analytics.user_activity
+        SELECT k.u AS user_id, a.events, a.first_event_at, a.last_event_at, a.last_amplitude,
+               now64(6) AS _computed_at, a.events = 0 AS _is_deleted
+        FROM (SELECT arrayJoin({users:Array(Int32)}) AS u) AS k
+        LEFT JOIN
+        (
+            SELECT user_id, count() AS events,
+                   min(event_timestamp) AS first_event_at, max(event_timestamp) AS last_event_at,
+                   argMax(signal_amplitude, (event_timestamp, id)) AS last_amplitude
+            FROM analytics.telemetry_enriched_by_user FINAL
+            WHERE user_id IN {users:Array(Int32)}
+            GROUP BY user_id
+        ) AS a ON a.user_id = k.u
+        SETTINGS join_use_nulls = 0`,
+      query_params: { users: [...touched.users] },
+    });
   };
 
   return {
     insertEnriched,
 
     async recompute(touched) {
-      const keys = [...touched.minutes.values()];
-      if (keys.length > 0) {
-        // Keys without events any more get a row marked deleted (LEFT JOIN defaults).
-        await ch.command({
-          query: `
-            INSERT INTO analytics.telemetry_by_minute
-            SELECT k.1 AS minute, k.2 AS prosthesis_type, k.3 AS muscle_group,
-                   a.events, a.avg_amplitude, a.max_amplitude, a.amplitude_quantiles,
-                   now64(6) AS _computed_at, a.events = 0 AS _is_deleted
-            FROM (SELECT arrayJoin(arrayZip({minutes:Array(DateTime('UTC'))}, {types:Array(String)}, {muscles:Array(String)})) AS k) AS keys
-            LEFT JOIN
-            (
-                SELECT toStartOfMinute(event_timestamp) AS minute, prosthesis_type, muscle_group,
-                       count() AS events, avg(signal_amplitude) AS avg_amplitude, max(signal_amplitude) AS max_amplitude,
-                       quantilesExactState(0.5, 0.95)(signal_amplitude) AS amplitude_quantiles
-                FROM analytics.telemetry_enriched FINAL
-                WHERE toStartOfMinute(event_timestamp) IN {minutes:Array(DateTime('UTC'))}
-                GROUP BY minute, prosthesis_type, muscle_group
-            ) AS a ON a.minute = k.1 AND a.prosthesis_type = k.2 AND a.muscle_group = k.3
-            SETTINGS join_use_nulls = 0`,
-          query_params: {
-            minutes: keys.map((k) => k.minute),
-            types: keys.map((k) => k.prosthesis_type),
-            muscles: keys.map((k) => k.muscle_group),
-          },
-        });
-      }
-      if (touched.users.size > 0) {
-        await ch.command({
-          query: `
-            INSERT INTO analytics.user_activity
-            SELECT k.u AS user_id, a.events, a.first_event_at, a.last_event_at, a.last_amplitude,
-                   now64(6) AS _computed_at, a.events = 0 AS _is_deleted
-            FROM (SELECT arrayJoin({users:Array(Int32)}) AS u) AS k
-            LEFT JOIN
-            (
-                SELECT user_id, count() AS events,
-                       min(event_timestamp) AS first_event_at, max(event_timestamp) AS last_event_at,
-                       argMax(signal_amplitude, (event_timestamp, id)) AS last_amplitude
-                FROM analytics.telemetry_enriched_by_user FINAL
-                WHERE user_id IN {users:Array(Int32)}
-                GROUP BY user_id
-            ) AS a ON a.user_id = k.u
-            SETTINGS join_use_nulls = 0`,
-          query_params: { users: [...touched.users] },
-        });
-      }
+      // Two independent aggregates: both recomputes run at once.
+      await Promise.all([recomputeMinutes(touched), recomputeUsers(touched)]);
     },
 
     async reenrich(userId, dims) {

@@ -4,6 +4,13 @@ import { consoleBaseUrl, endpointsSchema, logLevel, optionalRegistryUrl, parseEn
 /** An events fetch answers as soon as anything is there, or after 100 ms (STREAM_PROCESSOR_FETCH_*). */
 export const FETCH_DEFAULTS = { minBytes: 1, waitMs: 100 } as const;
 
+/**
+ * Partitions of the events topic processed at once (the Debezium topics have 3), and
+ * the rows at most in one group of chunks written to ClickHouse together
+ * (STREAM_PROCESSOR_PARTITIONS, STREAM_PROCESSOR_GROUP_ROWS; see group-writer.ts).
+ */
+export const GROUP_DEFAULTS = { partitions: 3, rows: 60_000 } as const;
+
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   STREAM_PROCESSOR_PORT: port.default(3004),
@@ -28,6 +35,8 @@ const schema = z.object({
   // default answers as soon as anything is there.
   STREAM_PROCESSOR_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(FETCH_DEFAULTS.minBytes),
   STREAM_PROCESSOR_FETCH_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(FETCH_DEFAULTS.waitMs),
+  STREAM_PROCESSOR_PARTITIONS: z.coerce.number().int().min(1).max(64).default(GROUP_DEFAULTS.partitions),
+  STREAM_PROCESSOR_GROUP_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(GROUP_DEFAULTS.rows),
   // ClickHouse writes: retries with exponential backoff and jitter, then the breaker.
   STREAM_PROCESSOR_RETRIES: z.coerce.number().int().min(0).max(20).default(4),
   STREAM_PROCESSOR_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -69,6 +78,8 @@ export interface Config {
   fetchBytes: number;
   fetchMinBytes: number;
   fetchWaitMs: number;
+  partitionsConcurrently: number;
+  groupRows: number;
   retries: number;
   breakerResetMs: number;
   freshnessPollMs: number;
@@ -97,6 +108,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fetchBytes: e.STREAM_PROCESSOR_FETCH_BYTES,
     fetchMinBytes: e.STREAM_PROCESSOR_FETCH_MIN_BYTES,
     fetchWaitMs: e.STREAM_PROCESSOR_FETCH_WAIT_MS,
+    partitionsConcurrently: e.STREAM_PROCESSOR_PARTITIONS,
+    groupRows: e.STREAM_PROCESSOR_GROUP_ROWS,
     retries: e.STREAM_PROCESSOR_RETRIES,
     breakerResetMs: e.STREAM_PROCESSOR_BREAKER_RESET_MS,
     lagPollMs: e.STREAM_PROCESSOR_LAG_POLL_MS,

@@ -119,15 +119,25 @@ export function createDecoder<Row extends z.ZodType>(row: Row, registry?: Schema
  * both paths put such an event aside instead of one of them stalling on it later.
  */
 export const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/;
-/** A real calendar instant: Date.parse would take 2026-02-30 for March 2; ClickHouse refuses it. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A real calendar instant: Date.parse would take 2026-02-30 for March 2; ClickHouse
+ * refuses it. Checked by arithmetic (it runs twice per event); year 0 counts as a
+ * common year, as it always has here.
+ */
 export function isUtcTimestamp(s: string): boolean {
   const m = UTC_TIMESTAMP.exec(s);
   if (!m) return false;
-  const [y, mo, d] = m[1]!.split('-').map(Number) as [number, number, number];
-  const [h, mi, sec] = m[2]!.split(':').map(Number) as [number, number, number];
-  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
-  t.setUTCFullYear(y); // Date.UTC maps years 0–99 to 1900–1999
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === sec;
+  const date = m[1]!;
+  const time = m[2]!;
+  const y = Number(date.slice(0, 4));
+  const mo = Number(date.slice(5, 7));
+  const d = Number(date.slice(8, 10));
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  if (Number(time.slice(0, 2)) > 23 || Number(time.slice(3, 5)) > 59 || Number(time.slice(6, 8)) > 59) return false;
+  const leap = y !== 0 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!);
 }
 const utcTimestamp = z.string().refine(isUtcTimestamp, { message: 'not a UTC timestamp with a four-digit year' });
 

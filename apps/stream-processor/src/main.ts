@@ -82,6 +82,8 @@ startProcessor({
     fetchBytes: config.fetchBytes,
     fetchMinBytes: config.fetchMinBytes,
     fetchWaitMs: config.fetchWaitMs,
+    partitionsConcurrently: config.partitionsConcurrently,
+    groupRows: config.groupRows,
     outputTopic: config.outputTopic,
     consoleUrl: config.consoleUrl,
   },

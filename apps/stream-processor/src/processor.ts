@@ -7,7 +7,8 @@ import { createDecoder, PoisonMessage, TelemetryRow, tombstoneUserId, UserRow } 
 import { sendToDlq } from './dlq.js';
 import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
-import { FETCH_DEFAULTS } from './config.js';
+import { FETCH_DEFAULTS, GROUP_DEFAULTS } from './config.js';
+import { GroupWriter, type ChunkWrites } from './group-writer.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
 import { consoleMessagePath } from '@cdc/event-trace';
@@ -23,6 +24,10 @@ export interface ProcessorConfig {
   chunkSize: number;
   /** Bytes fetched per partition at most (kafkajs maxBytesPerPartition). */
   fetchBytes: number;
+  /** Partitions of the events topic processed at once (unset: GROUP_DEFAULTS). */
+  partitionsConcurrently?: number;
+  /** Rows at most in one group of chunks written together (unset: GROUP_DEFAULTS). */
+  groupRows?: number;
   /** An events fetch returns with this many bytes or after fetchWaitMs (unset: the FETCH_DEFAULTS). */
   fetchMinBytes?: number;
   fetchWaitMs?: number;
@@ -253,6 +258,22 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     }
   };
 
+  /** One group of chunks: rows inserted, aggregates recomputed, user-less events of now-known users re-enriched. */
+  async function writeGroup({ enriched, touched, heartbeat }: ChunkWrites): Promise<void> {
+    await spans.clickhouse('insertEnriched', { 'cdc.rows': enriched.rows.length }, () =>
+      guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat),
+    );
+    await spans.clickhouse('recompute', { 'cdc.minutes': touched.minutes.size, 'cdc.users': touched.users.size }, () =>
+      guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat),
+    );
+    // A user may have arrived while these chunks were being enriched without them.
+    for (const id of touched.unknownUsers) {
+      unknownUsers.add(id);
+      await reenrich(id, heartbeat);
+    }
+  }
+  const writer = new GroupWriter(writeGroup, config.groupRows ?? GROUP_DEFAULTS.rows);
+
   async function processChunk(payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<void> {
     const { batch, heartbeat } = payload;
     const touched = emptyTouched();
@@ -274,20 +295,10 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
       }
     }
     await dlq.flush();
-    await spans.clickhouse('insertEnriched', { 'cdc.rows': enriched.rows.length }, () =>
-      guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat),
-    );
-    await spans.clickhouse('recompute', { 'cdc.minutes': touched.minutes.size, 'cdc.users': touched.users.size }, () =>
-      guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat),
-    );
-    await publish(enriched.changes);
+    // The output topic does not wait for ClickHouse, nor ClickHouse for it; the
+    // offsets move only once both have the chunk.
+    await Promise.all([writer.submit({ enriched, touched, heartbeat }), publish(enriched.changes)]);
     if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
-
-    // A user may have arrived while this chunk was being enriched without them.
-    for (const id of touched.unknownUsers) {
-      unknownUsers.add(id);
-      await reenrich(id, heartbeat);
-    }
 
     const last = messages[messages.length - 1]!.offset;
     payload.resolveOffset(last);
@@ -298,6 +309,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   await enrichConsumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    // Partitions are decoded and published side by side; their ClickHouse writes
+    // meet in the group writer, which writes them one group at a time.
+    partitionsConsumedConcurrently: config.partitionsConcurrently ?? GROUP_DEFAULTS.partitions,
     eachBatch: (payload) => spans.batch(`${config.groupPrefix}-enrich`, payload.batch, async () => {
       const end = metrics.batchSeconds.startTimer({ topic: payload.batch.topic });
       const { messages } = payload.batch;
