@@ -71,7 +71,7 @@ export function toRecord(row: EnrichedRow): EnrichedRecord {
 
 // kafkajs groups a send's messages by partition in time quadratic in their number
 // (groupMessagesPerPartition copies the list per message): small slices keep that cheap.
-const PUBLISH_SLICE = 500;
+export const PUBLISH_SLICE = 500;
 
 export interface EnrichedTopic {
   readonly topic: string;
