@@ -5,7 +5,7 @@
  * instead: ClickHouse's own MaterializedPostgreSQL replication of the same table.
  *
  *   npx tsx scripts/bench/cdc.ts [--changes 200000] [--rate <changes/s>] [--seconds 30]
- *       [--quiet-seconds 15] [--writers 1] [--skip-peer]
+ *       [--quiet-seconds 15] [--writers 1] [--backlog 0] [--skip-peer]
  *
  * Workload: changes committed to telemetry_db.telemetry_events by this script, in
  * statements of 1,000 rows, 80 % INSERT (unnest arrays), 10 % UPDATE and 10 % DELETE
@@ -33,6 +33,13 @@
  * change's lag into commit → Kafka (_kafka_ts, the message timestamp) and Kafka →
  * ClickHouse (_ingested_at), and the processor's into analytics (_processed_at); the
  * CPU each stack component used during the phase is read from /proc.
+ *
+ * Phase 3, backlog (--backlog N, 0: skipped): the Debezium connector paused in Kafka
+ * Connect and the peer database detached from ClickHouse, N changes committed by the
+ * writers, then both resumed at the same moment; each path's drain rate is N / (the
+ * moment it was seen equal to PostgreSQL − the resume): its own ceiling, the writer
+ * out of the picture. A run killed meanwhile leaves the connector paused; the next
+ * run resumes it first.
  *
  * The peer is created as a ClickHouse database through the same HTTP server, so both
  * paths run in the same chDB process (and on the same 2 cores as PostgreSQL, Kafka
@@ -66,6 +73,7 @@ import { parseArgs } from 'node:util';
 import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clickhouse/client';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { ConnectClient } from '@cdc/connect';
 import { createKafka, withAdmin } from '@cdc/kafka';
 import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { mulberry32 } from '../import/generator.js';
@@ -93,6 +101,7 @@ const { values: args } = parseArgs({
     'quiet-seconds': { type: 'string', default: '15' },
     'skip-peer': { type: 'boolean', default: false },
     writers: { type: 'string', default: '1' },
+    backlog: { type: 'string', default: '0' },
   },
 });
 // Whole cycles of 10 statements (8 INSERT, 1 UPDATE, 1 DELETE), so the mix is exact.
@@ -101,6 +110,8 @@ const SECONDS = Number(args.seconds);
 const QUIET_SECONDS = Number(args['quiet-seconds']);
 const WITH_PEER = !args['skip-peer'];
 const WRITERS = Math.max(1, Math.floor(Number(args.writers)));
+// Whole cycles, as for phase 1; 0 skips phase 3.
+const BACKLOG = Math.max(0, Math.round(Number(args.backlog) / (10 * STATEMENT_ROWS))) * 10 * STATEMENT_ROWS;
 if (!Number.isFinite(SECONDS) || SECONDS <= 0) throw new Error('--seconds must be a positive number');
 if (!Number.isFinite(QUIET_SECONDS) || QUIET_SECONDS < 0) throw new Error('--quiet-seconds must be 0 or more');
 if (args.rate !== undefined && !(Number(args.rate) > 0)) throw new Error('--rate must be a positive number');
@@ -449,14 +460,24 @@ interface Phase1 {
   final: RangeState;
 }
 
-async function phase1(ws: Workload[], paths: Path[]): Promise<Phase1> {
+interface Written {
+  changes: number;
+  statements: number;
+  t0: number;
+  lastCommit: number;
+}
+
+/**
+ * `total` changes by the writers at once, as fast as PostgreSQL takes them. Each
+ * writer changes only the rows it inserted itself (its own Workload), so two writers
+ * never lock the same rows: no waits, no deadlocks, exactly `total` changes.
+ */
+async function writeChanges(ws: Workload[], total: number): Promise<Written> {
   let lastCommit = 0;
   let statements = 0;
   let changes = 0;
   let cycle = 0;
-  const cycles = CHANGES / (10 * STATEMENT_ROWS);
-  // Each writer changes only the rows it inserted itself (its own Workload), so two
-  // writers never lock the same rows: no waits, no deadlocks, exactly N changes.
+  const cycles = total / (10 * STATEMENT_ROWS);
   const writer = async (w: Workload) => {
     const client = await pool.connect();
     try {
@@ -485,7 +506,12 @@ async function phase1(ws: Workload[], paths: Path[]): Promise<Phase1> {
   };
   const t0 = now();
   await Promise.all(ws.map(writer));
-  if (changes !== CHANGES) throw new Error(`committed ${changes} changes, expected ${CHANGES}`);
+  if (changes !== total) throw new Error(`committed ${changes} changes, expected ${total}`);
+  return { changes, statements, t0, lastCommit };
+}
+
+async function phase1(ws: Workload[], paths: Path[]): Promise<Phase1> {
+  const { changes, statements, t0, lastCommit } = await writeChanges(ws, CHANGES);
   const writeMs = lastCommit - t0;
   const pgRate = changes / (writeMs / 1000);
   say(`  PostgreSQL: ${fmt(changes)} changes in ${secs(writeMs)}, ${fmt(pgRate)} changes/s`);
@@ -705,14 +731,85 @@ async function analyticsCount(): Promise<number> {
 
 // ---------------------------------------------------------------- main
 
+// ---------------------------------------------------------------- phase 3
+
+const CONNECTOR = 'telemetry-connector';
+const connect = new ConnectClient(env.KAFKA_CONNECT_URL);
+
+async function connectorState(): Promise<string | undefined> {
+  const st = await connect.status(CONNECTOR);
+  if (!st) return undefined;
+  const states = new Set([st.connector.state, ...st.tasks.map((t) => t.state)]);
+  return states.size === 1 ? [...states][0] : [...states].join('/');
+}
+
+/**
+ * Stops each path reading PostgreSQL while its slot keeps every change: the Debezium
+ * connector paused in Kafka Connect, the peer's database detached from ClickHouse
+ * (its replication slot stays; ATTACH goes on from it).
+ */
+async function pausePaths(paths: Path[]): Promise<void> {
+  await connect.pause(CONNECTOR);
+  await until(`${CONNECTOR} to be PAUSED`, 60_000, 250, async () => ((await connectorState()) === 'PAUSED' ? true : undefined));
+  if (paths.includes(PEER)) await chCommand(`DETACH DATABASE ${PEER_DB}`);
+}
+
+async function resumePaths(paths: Path[]): Promise<void> {
+  await Promise.all([
+    connect.resume(CONNECTOR),
+    paths.includes(PEER) ? chCommand(`ATTACH DATABASE ${PEER_DB}`) : Promise.resolve(),
+  ]);
+}
+
+interface Phase3 {
+  changes: number;
+  writeMs: number;
+  pgRate: number;
+  perPath: Map<Path, { rate: number; drainMs: number }>;
+}
+
+/**
+ * Backlog: both paths paused, BACKLOG changes committed, both resumed at the same
+ * moment; a path's drain rate is changes / (seen equal to PostgreSQL − resume), its
+ * own ceiling with the writer out of the picture.
+ */
+async function phase3(ws: Workload[], paths: Path[]): Promise<Phase3> {
+  say('  pausing both paths …');
+  await pausePaths(paths);
+  let resumedAt: number | undefined;
+  try {
+    const { changes, t0, lastCommit } = await writeChanges(ws, BACKLOG);
+    const writeMs = lastCommit - t0;
+    say(`  PostgreSQL: ${fmt(changes)} changes in ${secs(writeMs)} while both paths were paused; resuming both …`);
+    const final = await targetOf(paths);
+    resumedAt = now();
+    await resumePaths(paths);
+    const start = resumedAt;
+    const perPath = new Map<Path, { rate: number; drainMs: number }>();
+    await Promise.all(
+      paths.map(async (p) => {
+        const seen = await waitEqual(p, final, 1_800_000);
+        perPath.set(p, { rate: changes / ((seen - start) / 1000), drainMs: seen - start });
+        say(`  ${p.name}: drained in ${secs(seen - start)}, ${fmt(changes / ((seen - start) / 1000))} changes/s`);
+      }),
+    );
+    return { changes, writeMs, pgRate: changes / (writeMs / 1000), perPath };
+  } finally {
+    if (resumedAt === undefined) await resumePaths(paths).catch((err: Error) => say(`  could not resume the paths: ${err.message}`));
+  }
+}
+
 async function main(): Promise<void> {
   const paths = WITH_PEER ? [DEBEZIUM, PEER] : [DEBEZIUM];
 
-  const connector = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/telemetry-connector/status`)
-    .then((r) => r.json() as Promise<{ connector?: { state?: string }; tasks?: { state?: string }[] }>)
-    .catch(() => undefined);
-  const running = connector?.connector?.state === 'RUNNING' && connector.tasks?.every((t) => t.state === 'RUNNING');
-  if (!running) throw new Error(`telemetry-connector is not RUNNING at ${env.KAFKA_CONNECT_URL}: ${JSON.stringify(connector)}`);
+  // A run killed in phase 3 leaves the connector paused: this run resumes it.
+  if ((await connectorState().catch(() => undefined)) === 'PAUSED') {
+    say(`${CONNECTOR} is paused (left so by a killed run?): resuming it …`);
+    await connect.resume(CONNECTOR);
+  }
+  await until(`${CONNECTOR} to be RUNNING at ${env.KAFKA_CONNECT_URL}`, 60_000, 500, async () =>
+    (await connectorState().catch(() => undefined)) === 'RUNNING' ? true : undefined,
+  );
 
   // A processor still working through an earlier backlog would load the ClickHouse
   // server through the whole run and make every figure worse than it is.
@@ -772,6 +869,12 @@ async function main(): Promise<void> {
   say('checking that both paths equal PostgreSQL …');
   const final = await targetOf(paths);
   await Promise.all(paths.map((p) => waitEqual(p, final, 300_000)));
+
+  let p3: Phase3 | undefined;
+  if (BACKLOG > 0) {
+    say(`phase 3: backlog of ${fmt(BACKLOG)} changes (${WRITERS} connection(s)) while both paths are paused, then drained …`);
+    p3 = await phase3(ws, paths);
+  }
   // The processor's analytics rows of phase 2, once it has caught up with it.
   const processorCaughtUp = await until('the processor to catch up', 180_000, 1_000, async () =>
     (await analyticsCount()) === final.n ? true : undefined,
@@ -823,6 +926,26 @@ async function main(): Promise<void> {
         `under load p50 ≤ the peer's: ${ok(d50 <= q50)}; p99 ≤ the peer's and ≤ 600 ms: ${ok(d99 <= q99 && d99 <= 600 && d.missing === 0)}.`,
       '',
     );
+  }
+  if (p3) {
+    const peer3 = WITH_PEER ? p3.perPath.get(PEER) : undefined;
+    lines.push(
+      `Phase 3 (backlog): ${fmt(p3.changes)} changes committed by ${WRITERS} connection(s) in ${secs(p3.writeMs)} (${fmt(p3.pgRate)}/s) ` +
+        'while the Debezium connector was paused and the peer database detached; then both resumed at once. Drain rate = changes / ' +
+        '(path equal to PostgreSQL − resume).',
+      '',
+      '| path | backlog drained in | drain changes/s | ratio to the peer |',
+      '|---|---|---|---|',
+      ...paths.map((p) => {
+        const r = p3.perPath.get(p)!;
+        return `| ${p.name} | ${secs(r.drainMs)} | **${fmt(r.rate)}** | ${peer3 ? fmt(r.rate / peer3.rate, 2) : '–'} |`;
+      }),
+      '',
+    );
+    if (peer3) {
+      const ratio = p3.perPath.get(DEBEZIUM)!.rate / peer3.rate;
+      lines.push(`Goal (issue 14): backlog drain ≥ 1.2× the peer: ${fmt(ratio, 2)}×, ${ratio >= 1.2 ? 'met' : 'not met'}.`, '');
+    }
   }
   const stageRow = (name: string, st: Stages | undefined) =>
     st
