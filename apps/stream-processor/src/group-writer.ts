@@ -89,7 +89,7 @@ function rowsOf(e: Enriched): number {
   return e.rows.length + e.minuteTombstones.length + e.userTombstones.length;
 }
 
-/** One group's writes as one chunk's: rows concatenated, touched keys united. */
+/** One group's writes as one chunk's: rows concatenated, touched keys united (the output topic's `changes` stay with their chunks). */
 export function merge(chunks: ChunkWrites[]): ChunkWrites {
   if (chunks.length === 1) return chunks[0]!;
   const enriched = emptyEnriched();
@@ -99,7 +99,7 @@ export function merge(chunks: ChunkWrites[]): ChunkWrites {
     append(enriched.rows, c.enriched.rows);
     append(enriched.minuteTombstones, c.enriched.minuteTombstones);
     append(enriched.userTombstones, c.enriched.userTombstones);
-    append(enriched.changes, c.enriched.changes);
+    // Not `changes`: each chunk publishes its own records to the output topic.
     for (const [k, v] of c.touched.minutes) touched.minutes.set(k, v);
     for (const u of c.touched.users) touched.users.add(u);
     for (const u of c.touched.unknownUsers) touched.unknownUsers.add(u);

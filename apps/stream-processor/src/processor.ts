@@ -258,7 +258,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     }
   };
 
-  /** One group of chunks: rows inserted, aggregates recomputed, user-less events of now-known users re-enriched. */
+  /** One group of chunks: rows inserted, then the aggregates they touched recomputed. */
   async function writeGroup({ enriched, touched, heartbeat }: ChunkWrites): Promise<void> {
     await spans.clickhouse('insertEnriched', { 'cdc.rows': enriched.rows.length }, () =>
       guard.run('insert enriched events', counted('insert', () => sink.insertEnriched(enriched)), heartbeat),
@@ -266,11 +266,6 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     await spans.clickhouse('recompute', { 'cdc.minutes': touched.minutes.size, 'cdc.users': touched.users.size }, () =>
       guard.run('recompute aggregates', counted('recompute', () => sink.recompute(touched)), heartbeat),
     );
-    // A user may have arrived while these chunks were being enriched without them.
-    for (const id of touched.unknownUsers) {
-      unknownUsers.add(id);
-      await reenrich(id, heartbeat);
-    }
   }
   const writer = new GroupWriter(writeGroup, config.groupRows ?? GROUP_DEFAULTS.rows);
 
@@ -299,6 +294,14 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
     // offsets move only once both have the chunk.
     await Promise.all([writer.submit({ enriched, touched, heartbeat }), publish(enriched.changes)]);
     if (newestCommit > 0) metrics.freshnessSeconds.observe(Math.max(0, Date.now() - newestCommit) / 1000);
+
+    // A user may have arrived while this chunk was being enriched without them. After
+    // the chunk's own records are out, so that the output topic's last record of an
+    // event is the re-enriched one.
+    for (const id of touched.unknownUsers) {
+      unknownUsers.add(id);
+      await reenrich(id, heartbeat);
+    }
 
     const last = messages[messages.length - 1]!.offset;
     payload.resolveOffset(last);
