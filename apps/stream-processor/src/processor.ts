@@ -62,6 +62,8 @@ export interface Processor {
  * - enrich: reads telemetry.public.telemetry_events in its consumer group, enriches
  *   each event with the dimension, writes analytics.telemetry_enriched, recomputes
  *   the aggregates the batch touched, and only then commits the batch's offsets.
+ *   Its partitions are worked side by side; their ClickHouse writes go one group at
+ *   a time through the GroupWriter, which keeps the aggregates' single-writer order.
  * Enrichment starts once the dimension has caught up with the users topic as it was
  * at start, so events are not marked user-less just because the process is young.
  */
