@@ -27,12 +27,17 @@ export function componentOf(cmdline: string): string {
 /** CPU seconds (user + system) one process has used so far; undefined once it is gone. */
 export function cpuSecondsOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return statOf(readFileSync(`/proc/${pid}/stat`, 'utf8')).seconds;
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds and start time from a /proc/<pid>/stat line. */
+function statOf(stat: string): { seconds: number; startTime: string } {
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, startTime: fields[19]! };
 }
 
 /** CPU seconds (user + system) used so far by every process, keyed by pid and start time. */
@@ -42,12 +47,9 @@ export function cpuSnapshot(): CpuSnapshot {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      // The command name may hold spaces and parentheses: the fields start after the last ')'.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      const { seconds, startTime } = statOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       // pid + start time: a pid reused during the interval is another process.
-      out.set(`${pid}:${fields[19]}`, { component: componentOf(cmdline), seconds });
+      out.set(`${pid}:${startTime}`, { component: componentOf(cmdline), seconds });
     } catch {
       // The process ended between the listing and the read.
     }

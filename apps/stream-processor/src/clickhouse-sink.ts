@@ -31,11 +31,11 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
       if (tombstones.length === 0 && rows.length === 0) return;
       // Tombstones first: within one insert a row and its tombstone never share a key,
       // and across inserts the versions decide anyway.
-      const body = tombstones.length === 0 ? shared : Buffer.concat([encodeRows(tombstones), shared]);
+      const parts = tombstones.length === 0 ? [shared] : [encodeRows(tombstones), shared];
       // exec, not insert: insert takes JSONEachRow only as objects to encode itself.
       const { stream } = await ch.exec({
         query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-        values: Readable.from([body], { objectMode: false }),
+        values: Readable.from(parts, { objectMode: false }),
         clickhouse_settings: INSERT_SETTINGS,
       });
       stream.resume();
