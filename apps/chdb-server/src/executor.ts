@@ -36,6 +36,12 @@ export type Started =
 const NOT_STREAMABLE = /Streaming query is not supported/;
 
 const EMPTY = Buffer.alloc(0);
+// From this size on, a text body is inserted from a file (see #insertFromFile): below
+// it the two cost the same.
+export const INFILE_FROM_BYTES = 256 * 1024;
+// input() as a table function, not a column or a string that happens to say input(.
+const INPUT_FUNCTION = /\bFROM\s+input\s*\(/i;
+const TRAILING_FORMAT = /\bFORMAT\s+[A-Za-z][A-Za-z0-9_]*\s*;?\s*$/i;
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function nanos(seconds: number): string {
@@ -238,10 +244,16 @@ export class Executor {
   }
 
   async #insert(conn: Connection, sql: string, data: Buffer): Promise<Started> {
-    const out =
-      data.length > 0 && isBinaryFormat(formatClause(sql))
-        ? await this.#insertFromFile(conn, sql, data)
-        : await conn.insert(sql, data);
+    if (INPUT_FUNCTION.test(sql)) {
+      throw chError(
+        Codes.NOT_IMPLEMENTED,
+        'INSERT … SELECT … FROM input() is not supported by this endpoint (its engine would write nothing and report success): ' +
+          'insert the columns as sent, into a table whose DEFAULTs or materialized views compute the rest',
+      );
+    }
+    const viaFile =
+      data.length > 0 && (isBinaryFormat(formatClause(sql)) || (data.length >= INFILE_FROM_BYTES && TRAILING_FORMAT.test(sql)));
+    const out = viaFile ? await this.#insertFromFile(conn, sql, data) : await conn.insert(sql, data);
     return { kind: 'insert', summary: insertSummary(out) };
   }
 
@@ -285,10 +297,12 @@ export class Executor {
    * chDB's raw insert entry reads only the first few tens of KB of a binary body
    * (RowBinary, Native, Parquet, …) and reports success: rows were silently lost.
    * Its `FROM INFILE` reads a whole file, so a binary body goes through one, the
-   * statement's trailing `FORMAT x` becoming `FROM INFILE '<file>' FORMAT x`.
+   * statement's trailing `FORMAT x` becoming `FROM INFILE '<file>' FORMAT x`. A
+   * large text body too: the raw entry takes 4–7× as long as the file for the same
+   * 8 MB of TSV (docs/benchmarks.md, "Inserts through the endpoint").
    */
   async #insertFromFile(conn: Connection, sql: string, data: Buffer): Promise<InsertOutput> {
-    const m = /\bFORMAT\s+[A-Za-z][A-Za-z0-9_]*\s*;?\s*$/i.exec(sql);
+    const m = TRAILING_FORMAT.exec(sql);
     if (!m) {
       throw chError(
         Codes.SYNTAX_ERROR,

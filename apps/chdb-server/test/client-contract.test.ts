@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { type ClickHouseClient, ClickHouseError, type QueryParams, TupleParam } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
+import { INFILE_FROM_BYTES } from '../src/executor.js';
 import { connect, startTestServer } from './support.js';
 
 /**
@@ -186,6 +187,39 @@ describe('insert, command, exec', () => {
       { a: 1, s: 'one' },
       { a: 2, s: 'two' },
     ]);
+  });
+
+  it('a large text body (over INFILE_FROM_BYTES) lands whole, with its settings applied', async () => {
+    await client.command({
+      query: "CREATE TABLE big_t (a UInt32, s String, ts DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY a",
+    });
+    const n = 20_000;
+    const rows = Array.from({ length: n }, (_, i) => ({ a: i, s: `row ${i}\ttab "q" ${'x'.repeat(i % 50)}`, ts: '2026-12-07T10:00:00.125Z' }));
+    expect(Buffer.byteLength(rows.map((r) => JSON.stringify(r)).join('\n'))).toBeGreaterThan(INFILE_FROM_BYTES);
+    const result = await client.insert({
+      table: 'big_t',
+      values: rows,
+      format: 'JSONEachRow',
+      // The ISO timestamps need best_effort: a setting the file path must keep.
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    expect(result.summary?.written_rows).toBe(String(n));
+    const [check] = await json<{ c: number; sum_a: number; bad: number; ts: string }>(
+      `SELECT count() AS c, sum(a) AS sum_a, countIf(s != concat('row ', toString(a), '\\ttab "q" ', repeat('x', a % 50))) AS bad,
+              toString(any(ts)) AS ts FROM big_t`,
+    );
+    expect(check).toEqual({ c: n, sum_a: (n * (n - 1)) / 2, bad: 0, ts: '2026-12-07 10:00:00.125' });
+  });
+
+  it('refuses INSERT … SELECT … FROM input() (the engine would write nothing) and writes nothing', async () => {
+    await client.command({ query: 'CREATE TABLE input_t (a UInt32, b UInt32) ENGINE = MergeTree ORDER BY a' });
+    const err = await client
+      .exec({ query: "INSERT INTO input_t SELECT a, a * 2 FROM input('a UInt32') FORMAT TabSeparated", values: Readable.from(['1\n2\n']) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClickHouseError);
+    expect((err as ClickHouseError).code).toBe('48');
+    expect((err as Error).message).toMatch(/input\(\)/);
+    expect(await json('SELECT count() AS c FROM input_t')).toEqual([{ c: 0 }]);
   });
 
   it('exec returns the raw response stream', async () => {
