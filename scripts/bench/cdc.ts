@@ -5,7 +5,7 @@
  * instead: ClickHouse's own MaterializedPostgreSQL replication of the same table.
  *
  *   npx tsx scripts/bench/cdc.ts [--changes 200000] [--rate <changes/s>] [--seconds 30]
- *       [--quiet-seconds 15] [--writers 1] [--backlog 0] [--skip-peer]
+ *       [--quiet-seconds 15] [--writers 1] [--backlog 0] [--skip-peer] [--json <file>]
  *
  * Workload: changes committed to telemetry_db.telemetry_events by this script, in
  * statements of 1,000 rows, 80 % INSERT (unnest arrays), 10 % UPDATE and 10 % DELETE
@@ -78,6 +78,7 @@ import { createKafka, withAdmin } from '@cdc/kafka';
 import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { mulberry32 } from '../import/generator.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
+import { commandLine, figure, loadAverage, machineDescription, parseOrExit, writeResult, type Metric } from './results.js';
 import { checkStop, fmt, now, percentile, runBench, say, secs, sleep, stopOnInterrupt, until } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,17 +94,25 @@ const DEBEZIUM_TOPIC = 'telemetry.public.telemetry_events';
 const TWIN_SCHEMA = 'cdc_bench_mpg';
 const TWIN = `${TWIN_SCHEMA}.telemetry_events`;
 
-const { values: args } = parseArgs({
-  options: {
-    changes: { type: 'string', default: '200000' },
-    rate: { type: 'string' },
-    seconds: { type: 'string', default: '30' },
-    'quiet-seconds': { type: 'string', default: '15' },
-    'skip-peer': { type: 'boolean', default: false },
-    writers: { type: 'string', default: '1' },
-    backlog: { type: 'string', default: '0' },
-  },
-});
+const USAGE = `usage: npm run bench:cdc -- [--changes 200000] [--rate <changes/s>] [--seconds 30] [--quiet-seconds 15]
+                          [--writers 1] [--backlog 0] [--skip-peer] [--json <file>]
+Needs the native stack (npm run up). The report goes to stdout, progress to stderr;
+--json also writes the key figures for npm run bench:perf (scripts/bench/results.ts).`;
+const { values: args } = parseOrExit(USAGE, () =>
+  parseArgs({
+    options: {
+      changes: { type: 'string', default: '200000' },
+      rate: { type: 'string' },
+      seconds: { type: 'string', default: '30' },
+      'quiet-seconds': { type: 'string', default: '15' },
+      'skip-peer': { type: 'boolean', default: false },
+      writers: { type: 'string', default: '1' },
+      backlog: { type: 'string', default: '0' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }),
+);
 // Whole cycles of 10 statements (8 INSERT, 1 UPDATE, 1 DELETE), so the mix is exact.
 const CHANGES = Math.max(1, Math.round(Number(args.changes) / (10 * STATEMENT_ROWS))) * 10 * STATEMENT_ROWS;
 const SECONDS = Number(args.seconds);
@@ -791,6 +800,7 @@ async function phase3(ws: Workload[], paths: Path[]): Promise<Phase3> {
 }
 
 async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
   const paths = WITH_PEER ? [DEBEZIUM, PEER] : [DEBEZIUM];
 
   // A run killed in phase 3 leaves the connector paused: this run resumes it.
@@ -884,9 +894,8 @@ async function main(): Promise<void> {
   const lines = [
     '### CDC benchmark: PostgreSQL commit → ClickHouse-visible',
     '',
-    `Date: ${new Date().toISOString()}. Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, ` +
-      `${fmt(os.totalmem() / 1024 ** 3, 1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ` +
-      `load average at the end ${os.loadavg().map((l) => fmt(l, 2)).join(' / ')}. PostgreSQL, Kafka, Kafka Connect, ` +
+    `Date: ${new Date().toISOString()}. Machine: ${machineDescription()}, ` +
+      `load average at the end ${loadAverage()}. PostgreSQL, Kafka, Kafka Connect, ` +
       `ClickHouse (chDB), the stream processor and this script share the machine${WITH_PEER ? '; both paths ran at the same time, in the same ClickHouse process' : ''}.`,
     '',
     `Phase 0 (quiet): markers only, for ${QUIET_SECONDS} s. Phase 1: ${fmt(CHANGES)} changes (${fmt(p1.inserted)} rows inserted, ${fmt(p1.updated)} updated, ${fmt(p1.deleted)} deleted; ` +
@@ -909,14 +918,17 @@ async function main(): Promise<void> {
     );
   }
   lines.push('');
+  // Decided once: the report's sentence and the --json figures say the same.
+  let goals: { sustained: boolean; loadP50: boolean; loadP99: boolean } | undefined;
   if (peer1 && peer2) {
     const d = p2.perPath.get(DEBEZIUM)!;
     const ok = (b: boolean) => (b ? 'met' : 'not met');
     const [d50, d99, q50, q99] = [percentile(d.latencies, 50), percentile(d.latencies, 99), percentile(peer2.latencies, 50), percentile(peer2.latencies, 99)];
     const ratio = p1.perPath.get(DEBEZIUM)!.rate / peer1.rate;
+    goals = { sustained: ratio >= 1.2, loadP50: d50 <= q50, loadP99: d99 <= q99 && d99 <= 600 && d.missing === 0 };
     lines.push(
-      `Goals (issue 14), from this run: sustained ≥ 1.2× the peer: ${fmt(ratio, 2)}×, ${ok(ratio >= 1.2)}; ` +
-        `under load p50 ≤ the peer's: ${ok(d50 <= q50)}; p99 ≤ the peer's and ≤ 600 ms: ${ok(d99 <= q99 && d99 <= 600 && d.missing === 0)}.`,
+      `Goals (issue 14), from this run: sustained ≥ 1.2× the peer: ${fmt(ratio, 2)}×, ${ok(goals.sustained)}; ` +
+        `under load p50 ≤ the peer's: ${ok(goals.loadP50)}; p99 ≤ the peer's and ≤ 600 ms: ${ok(goals.loadP99)}.`,
       '',
     );
   }
@@ -951,6 +963,68 @@ async function main(): Promise<void> {
   );
   for (const p of paths) lines.push(`- ${p.name}: mean marker-poll round trip ${fmt(p2.perPath.get(p)!.pollMs, 1)} ms under load (included in its latencies).`);
   console.log(lines.join('\n'));
+
+  if (args.json === undefined) return;
+  // Ours and, when it ran, the peer: a figure per path, null where the path gave none.
+  const perPath = (f: (p: Path) => number | undefined): Metric['values'] => ({
+    ours: figure(f(DEBEZIUM)),
+    ...(WITH_PEER && { peer: figure(f(PEER)) }),
+  });
+  const latency = (phase: Phase2, q: number) => perPath((p) => percentile(phase.perPath.get(p)!.latencies, q));
+  const metrics: Metric[] = [
+    {
+      id: 'cdc.sustained', label: 'sustained throughput', unit: 'changes/s', better: 'higher',
+      values: { ...perPath((p) => p1.perPath.get(p)!.rate), limit: figure(p1.pgRate) },
+      ...(goals && { goal: { text: '≥ 1.2× the peer', met: goals.sustained } }),
+    },
+  ];
+  if (p0) {
+    metrics.push(
+      { id: 'cdc.quiet_p50', label: 'freshness when quiet, p50', unit: 'ms', better: 'lower', values: latency(p0, 50) },
+      { id: 'cdc.quiet_p99', label: 'freshness when quiet, p99', unit: 'ms', better: 'lower', values: latency(p0, 99) },
+    );
+  }
+  metrics.push(
+    {
+      id: 'cdc.load_p50', label: `freshness under load (${fmt(p2.achieved)} changes/s), p50`, unit: 'ms', better: 'lower',
+      values: latency(p2, 50), ...(goals && { goal: { text: "≤ the peer's", met: goals.loadP50 } }),
+    },
+    {
+      id: 'cdc.load_p99', label: `freshness under load (${fmt(p2.achieved)} changes/s), p99`, unit: 'ms', better: 'lower',
+      values: latency(p2, 99), ...(goals && { goal: { text: "≤ the peer's and ≤ 600 ms, every marker seen", met: goals.loadP99 } }),
+    },
+  );
+  if (p3) {
+    metrics.push({
+      id: 'cdc.backlog_drain', label: `backlog drain (${fmt(p3.changes)} changes)`, unit: 'changes/s', better: 'higher',
+      values: { ours: figure(p3.drain.rate), ...(WITH_PEER && { peer: null }) },
+    });
+  }
+  const missing = paths.filter((p) => p2.perPath.get(p)!.missing > 0).map((p) => `${p.name}: ${p2.perPath.get(p)!.missing} marker(s) never seen under load`);
+  writeResult(args.json, {
+    bench: 'cdc',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineDescription(),
+    command: commandLine('cdc'),
+    paths: {
+      ours: DEBEZIUM.name,
+      ...(WITH_PEER && { peer: `${PEER.name} (a twin table, written in the same transactions)` }),
+      limit: "PostgreSQL commits (the writers' ceiling)",
+    },
+    settings: {
+      changes: CHANGES, writers: WRITERS, statementRows: STATEMENT_ROWS, quietSeconds: QUIET_SECONDS, loadSeconds: SECONDS,
+      loadRate: Math.round(p2.rate), loadRateFrom: args.rate !== undefined ? '--rate' : WITH_PEER ? "half the peer's sustained rate" : "half the Debezium path's",
+      markerEveryMs: MARKER_EVERY_MS, markerPollMs: MARKER_POLL_MS, backlog: BACKLOG, peer: WITH_PEER,
+    },
+    metrics,
+    notes: [
+      `load average at the end ${loadAverage()}`,
+      ...missing,
+      ...(p3 ? [`backlog: the writers committed ${fmt(p3.pgRate)} changes/s with the connector paused; the peer cannot be paused, so it has no drain figure`] : []),
+    ],
+  });
+  say(`figures written to ${args.json}`);
 }
 
 async function cleanUp(): Promise<void> {

@@ -3,7 +3,7 @@
  * ≤ 256 MB RSS under load), side by side with the ClickHouse Kafka-engine path that
  * consumes the same topic (telemetry.public.telemetry_events) in the same run.
  *
- *   npx tsx scripts/bench/processor.ts [--events 200000] [--skip-wait]
+ *   npx tsx scripts/bench/processor.ts [--events 200000] [--skip-wait] [--json <file>]
  *
  * Why both at once: they read the same Debezium topic and write into the same chDB
  * process, on the same cores as PostgreSQL, Kafka and Connect; measured together,
@@ -59,7 +59,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -73,6 +72,7 @@ import { components, pauseComponent, STREAM_PROCESSOR_ENV, STREAM_PROCESSOR_HEAP
 import { checkStop, fmt, now, percentile, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 import { freePort } from '../lib/net.js';
 import { cpuSecondsOf } from './cpu.js';
+import { commandLine, figure, loadAverage, machineDescription, parseOrExit, writeResult } from './results.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER_MIN = 960_000_000;
@@ -86,12 +86,20 @@ const POLL_MS = 250;
 const GOAL_RSS_MB = 256;
 const TOPIC = 'telemetry.public.telemetry_events';
 
-const { values: args } = parseArgs({
-  options: {
-    events: { type: 'string', default: '200000' },
-    'skip-wait': { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: npm run bench:processor -- [--events 200000] [--skip-wait] [--json <file>]
+Needs the native stack (npm run up); stops the stack's stream processor for the run and
+restores it. The report goes to stdout, progress to stderr; --json also writes the key
+figures for npm run bench:perf (scripts/bench/results.ts).`;
+const { values: args } = parseOrExit(USAGE, () =>
+  parseArgs({
+    options: {
+      events: { type: 'string', default: '200000' },
+      'skip-wait': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }),
+);
 const N = Math.floor(Number(args.events));
 if (!Number.isFinite(N) || N < 1) throw new Error('--events must be a positive integer');
 
@@ -514,6 +522,7 @@ const stackProcessor = components(stackConfig).find((c) => c.name === 'stream-pr
 let resumeStackProcessor: (() => Promise<void>) | undefined;
 
 async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
   const connector = await fetch(`${env.KAFKA_CONNECT_URL}/connectors/telemetry-connector/status`)
     .then((r) => r.json() as Promise<{ connector?: { state?: string }; tasks?: { state?: string }[] }>)
     .catch(() => undefined);
@@ -562,14 +571,12 @@ async function main(): Promise<void> {
   const h99 = histogramQuantile(r.histBefore, r.histAfter, 0.99);
   const met = procRss.peak / 1024 <= GOAL_RSS_MB;
 
-  const cpus = os.cpus();
   const ms = (x: number) => (Number.isFinite(x) ? `${fmt(x)} ms` : '–');
   const lines = [
     '### Stream-processor benchmark: events/s and memory, beside the Kafka-engine path',
     '',
-    `Date: ${new Date().toISOString()}. Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, ` +
-      `${fmt(os.totalmem() / 1024 ** 3, 1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, ` +
-      `load average at the end ${os.loadavg().map((l) => fmt(l, 2)).join(' / ')}. PostgreSQL, Kafka, Kafka Connect, ` +
+    `Date: ${new Date().toISOString()}. Machine: ${machineDescription()}, ` +
+      `load average at the end ${loadAverage()}. PostgreSQL, Kafka, Kafka Connect, ` +
       'ClickHouse (chDB), the processor and this script share the machine; both paths consumed the topic at the same time.',
     '',
     `Workload: ${fmt(N)} INSERTed events (${Math.ceil(N / STATEMENT_ROWS)} statements of ≤ ${fmt(STATEMENT_ROWS)} rows, one connection, ` +
@@ -598,6 +605,39 @@ async function main(): Promise<void> {
     '- The bench users are unknown to the CRM, so the processor stores the events user-less (user_known = 0).',
   ];
   console.log(lines.join('\n'));
+
+  if (args.json === undefined) return;
+  writeResult(args.json, {
+    bench: 'processor',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineDescription(),
+    command: commandLine('processor'),
+    paths: {
+      ours: `stream processor (group ${ENRICH_GROUP}, with the Avro output topic)`,
+      peer: 'ClickHouse Kafka engine → default.telemetry_events, the same topic at the same time',
+      limit: "PostgreSQL commits (the writer's ceiling)",
+    },
+    settings: { events: N, statementRows: STATEMENT_ROWS, users: USERS, skipWait: args['skip-wait'], rssEveryMs: RSS_EVERY_MS },
+    metrics: [
+      {
+        id: 'processor.events_per_s', label: 'events/s, processor vs Kafka engine', unit: 'events/s', better: 'higher',
+        values: { ours: figure(procRate), peer: figure(kafkaRate), limit: figure(pgRate) },
+        goal: { text: '≥ 1.0× the Kafka engine', met: procRate >= kafkaRate },
+      },
+      {
+        id: 'processor.cpu_per_event', label: 'processor CPU per event', unit: 'µs/event', better: 'lower',
+        values: { ours: figure(r.processorCpu === undefined ? undefined : (r.processorCpu * 1e6) / N) },
+      },
+      {
+        id: 'processor.peak_rss', label: 'processor peak RSS under load', unit: 'MiB', better: 'lower',
+        values: { ours: figure(procRss.peak / 1024) },
+        goal: { text: `≤ ${GOAL_RSS_MB} MB`, met },
+      },
+    ],
+    notes: [`load average at the end ${loadAverage()}`],
+  });
+  say(`figures written to ${args.json}`);
 }
 
 async function cleanUp(): Promise<void> {
