@@ -7,7 +7,8 @@ export interface UserDims {
   age_band: string | null;
 }
 
-const BANDS: [number, string][] = [
+/** [first age not in the band, band]; older than the last: '75+'. */
+export const AGE_BANDS: readonly (readonly [number, string])[] = [
   [18, '0-17'],
   [30, '18-29'],
   [45, '30-44'],
@@ -17,7 +18,7 @@ const BANDS: [number, string][] = [
 
 export function ageBand(age: number | null | undefined): string | null {
   if (age === null || age === undefined) return null;
-  for (const [below, band] of BANDS) if (age < below) return band;
+  for (const [below, band] of AGE_BANDS) if (age < below) return band;
   return '75+';
 }
 

@@ -97,6 +97,9 @@ export const endpointsSchema = z.object({
   // How ClickHouse's Kafka engine reaches the brokers, when that differs from how
   // everything else does (in docker-compose: kafka:29092 inside the network).
   CLICKHOUSE_KAFKA_BROKERS: brokerList.optional(),
+  // How ClickHouse reaches telemetry_db for `npm run snapshot` (its postgresql() table
+  // function), when that differs from TELEMETRY_DATABASE_URL (docker-compose: postgres-telemetry:5432).
+  CLICKHOUSE_TELEMETRY_DATABASE_URL: postgresUrl.optional(),
   CRM_API_PORT: port.default(3002),
   TELEMETRY_API_PORT: port.default(3003),
   STREAM_PROCESSOR_PORT: port.default(3004),
