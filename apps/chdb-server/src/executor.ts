@@ -298,8 +298,8 @@ export class Executor {
    * (RowBinary, Native, Parquet, …) and reports success: rows were silently lost.
    * Its `FROM INFILE` reads a whole file, so a binary body goes through one, the
    * statement's trailing `FORMAT x` becoming `FROM INFILE '<file>' FORMAT x`. A
-   * large text body too: the raw entry takes 4–7× as long as the file for the same
-   * 8 MB of TSV (docs/benchmarks.md, "Inserts through the endpoint").
+   * large text body too: the raw entry takes about twice as long as the file for the
+   * same bytes (docs/benchmarks.md, "Inserts through the endpoint").
    */
   async #insertFromFile(conn: Connection, sql: string, data: Buffer): Promise<InsertOutput> {
     const m = TRAILING_FORMAT.exec(sql);
