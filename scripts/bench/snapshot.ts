@@ -1,15 +1,14 @@
 /**
- * npm run bench:snapshot -- [--rows 10000000] [--workers 2] [--range-keys 250000]
- *       [--paths limit,ours,peer,debezium] [--debezium-timeout-s 1800] [--keep-source] [--json FILE]
+ * npm run bench:snapshot -- [--rows 10000000] [--workers 2] [--range-pages 8192]
+ *       [--paths limit,ours,peer,debezium] [--repeat 3] [--debezium-timeout-s 1800] [--keep-source] [--json FILE]
  *
  * The initial snapshot of a large telemetry table, from nothing to every row in
  * ClickHouse, by each path in turn on the same source table (issue 14, item 3):
  *
- *   limit     COPY out of PostgreSQL straight into a plain MergeTree: the same parallel
- *             ranges as `ours`, nothing else done to the rows; what no path can beat
- *   ours      `npm run snapshot` (scripts/snapshot/copy.ts): the same COPY ranges into
- *             the Null table of clickhouse/0011_snapshot.sql, whose views write the
- *             current state (ReplacingMergeTree) and the change log, as in production
+ *   limit     COPY out of PostgreSQL straight into a plain MergeTree: the same ranges,
+ *             rows and columns as `ours`, without the version; what no path beats
+ *   ours      `npm run snapshot` (scripts/snapshot/copy.ts) into a table made AS
+ *             default.telemetry_events (its ReplacingMergeTree and columns)
  *   peer      ClickHouse's MaterializedPostgreSQL: CREATE DATABASE until the table holds
  *             every row (its initial sync)
  *   debezium  a Debezium connector's initial snapshot (snapshot.mode=initial) into its
@@ -39,8 +38,9 @@ const USAGE = `usage: npm run bench:snapshot -- [options]
 
   --rows N                rows in the source table (default 10000000)
   --workers N             parallel COPY streams of limit and ours (default 2)
-  --range-keys N          ids per COPY range (default 250000)
+  --range-pages N         heap pages per range of limit and ours (default 8192)
   --paths LIST            which paths, comma-separated (default limit,ours,peer,debezium)
+  --repeat N              rounds of limit, ours and peer, in rotating order; the median counts (default 3)
   --debezium-timeout-s S  how long the Debezium snapshot may take (default 1800)
   --keep-source           keep the filled source table (and reuse one of the same size)
   --json FILE             also write the figures for npm run bench:perf
@@ -56,8 +56,9 @@ const { values: args } = parseOrExit(USAGE, () =>
     options: {
       rows: { type: 'string', default: '10000000' },
       workers: { type: 'string', default: '2' },
-      'range-keys': { type: 'string', default: '250000' },
+      'range-pages': { type: 'string', default: '8192' },
       paths: { type: 'string', default: ALL_PATHS.join(',') },
+      repeat: { type: 'string', default: '3' },
       'debezium-timeout-s': { type: 'string', default: '1800' },
       'keep-source': { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -76,7 +77,8 @@ function positiveInt(name: string, v: string): number {
 }
 const ROWS = positiveInt('rows', args.rows);
 const WORKERS = positiveInt('workers', args.workers);
-const RANGE_KEYS = positiveInt('range-keys', args['range-keys']);
+const RANGE_PAGES = positiveInt('range-pages', args['range-pages']);
+const REPEAT = positiveInt('repeat', args.repeat);
 const DEBEZIUM_TIMEOUT_MS = positiveInt('debezium-timeout-s', args['debezium-timeout-s']) * 1000;
 const PATHS = args.paths.split(',').map((p) => p.trim()) as PathId[];
 for (const p of PATHS) {
@@ -95,6 +97,8 @@ const SLOT = 'dbz_bench_snapshot';
 const TOPIC_PREFIX = 'bench_snapshot';
 const TOPIC = `${TOPIC_PREFIX}.${SOURCE}`;
 const POLL_MS = 500;
+const FILL_ROWS = 250_000;
+const SLOT_WAL_LIMIT = 1024 ** 3;
 
 loadDotEnv(path.join(import.meta.dirname, '../../.env'));
 const env = loadEndpoints();
@@ -157,31 +161,44 @@ async function fillSource(): Promise<{ seconds: number; reused: boolean }> {
   await pool.query(`ALTER TABLE ${SOURCE} ALTER COLUMN id DROP DEFAULT`);
   say(`filling ${SOURCE} with ${fmt(ROWS)} rows …`);
   const t0 = now();
-  const parts = 4;
-  const per = Math.ceil(ROWS / parts);
-  await Promise.all(
-    Array.from({ length: parts }, (_, i) =>
-      pool.query(
-        `INSERT INTO ${SOURCE} (id, event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
-                                signal_amplitude, event_timestamp, saved_ts, request_id)
-         SELECT g, gen_random_uuid(), 1 + g % 5000,
-                (ARRAY['myoelectric_hand','bionic_arm','body_powered_hook','hybrid_elbow','multi_articulating_hand'])[1 + g % 5],
-                (ARRAY['forearm_flexors','forearm_extensors','biceps','triceps','deltoid','pectoralis'])[1 + g % 6],
-                50 + g % 950, 1 + g % 5000, (g % 100003) / 997.0,
-                timestamptz '2026-11-01 00:00:00+00' + make_interval(secs => g * 0.05),
-                timestamptz '2026-11-01 00:00:01+00' + make_interval(secs => g * 0.05),
-                CASE WHEN g % 10 = 0 THEN 'bench-' || g END
-         FROM generate_series($1::bigint, $2::bigint) AS g`,
-        [i * per + 1, Math.min(ROWS, (i + 1) * per)],
-      ),
-    ),
-  );
+  // In transactions of FILL_ROWS, each after every slot has released the WAL before it:
+  // a replication slot cannot let go of WAL written since the oldest transaction still
+  // running, and one 10,000,000-row transaction writes more than max_slot_wal_keep_size
+  // (4 GB on this stack), which would invalidate the pipeline's own slot.
+  for (let lo = 1; lo <= ROWS; lo += FILL_ROWS) {
+    checkStop();
+    await slotsHoldLessThan(SLOT_WAL_LIMIT);
+    await pool.query(
+      `INSERT INTO ${SOURCE} (id, event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
+                              signal_amplitude, event_timestamp, saved_ts, request_id)
+       SELECT g, gen_random_uuid(), 1 + g % 5000,
+              (ARRAY['myoelectric_hand','bionic_arm','body_powered_hook','hybrid_elbow','multi_articulating_hand'])[1 + g % 5],
+              (ARRAY['forearm_flexors','forearm_extensors','biceps','triceps','deltoid','pectoralis'])[1 + g % 6],
+              50 + g % 950, 1 + g % 5000, (g % 100003) / 997.0,
+              timestamptz '2026-11-01 00:00:00+00' + make_interval(secs => g * 0.05),
+              timestamptz '2026-11-01 00:00:01+00' + make_interval(secs => g * 0.05),
+              CASE WHEN g % 10 = 0 THEN 'bench-' || g END
+       FROM generate_series($1::bigint, $2::bigint) AS g`,
+      [lo, Math.min(ROWS, lo + FILL_ROWS - 1)],
+    );
+  }
   // Frozen and analysed once, so the first path does not pay for hint bits the others reuse.
   await pool.query(`VACUUM (FREEZE, ANALYZE) ${SOURCE}`);
   const seconds = (now() - t0) / 1000;
   say(`  filled in ${secs(seconds * 1000)} (${fmt(ROWS / seconds)} rows/s, VACUUM included)`);
   await slotsCaughtUp();
   return { seconds, reused: false };
+}
+
+/** Waits until no slot of the database keeps more than `bytes` of WAL behind the current position. */
+async function slotsHoldLessThan(bytes: number): Promise<void> {
+  await until('the replication slots to release WAL', 600_000, 500, async () => {
+    const { rows } = await pool.query<{ held: string | null }>(
+      `SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))::text AS held FROM pg_replication_slots
+       WHERE database = current_database() AND wal_status IN ('reserved', 'extended')`,
+    );
+    return Number(rows[0]?.held ?? 0) < bytes ? true : undefined;
+  });
 }
 
 /**
@@ -214,7 +231,7 @@ async function timedCopy(target: string, check: string): Promise<Outcome> {
   const t0 = now();
   const result = await copyTable(pool, ch, { ...SOURCE_TABLE, target }, PG_SOURCE, {
     workers: WORKERS,
-    rangeKeys: RANGE_KEYS,
+    rangePages: RANGE_PAGES,
     stopped: () => (checkStop(), false),
   });
   const ms = now() - t0;
@@ -231,22 +248,14 @@ async function verify(table: string): Promise<void> {
 }
 
 async function runLimit(): Promise<Outcome> {
-  await chCommand(`CREATE TABLE ${CH_DB}.limit_rows AS debezium.telemetry_events_snapshot ENGINE = MergeTree ORDER BY id`);
+  await chCommand(`CREATE TABLE ${CH_DB}.limit_rows AS default.telemetry_events ENGINE = MergeTree ORDER BY id`);
   return timedCopy(`${CH_DB}.limit_rows`, `${CH_DB}.limit_rows`);
 }
 
-/** clickhouse/0011_snapshot.sql's tables and views, in the bench's database. */
+/** What `npm run snapshot` does, into a copy of default.telemetry_events (same engine and columns). */
 async function runOurs(): Promise<Outcome> {
   await chCommand(`CREATE TABLE ${CH_DB}.telemetry_events AS default.telemetry_events`);
-  await chCommand(`CREATE TABLE ${CH_DB}.telemetry_events_snapshot AS debezium.telemetry_events_snapshot`);
-  for (const [view, target] of [['telemetry_events_snapshot_current_mv', 'telemetry_events']] as const) {
-    const [{ query } = { query: '' }] = await chRows<{ query: string }>(
-      `SELECT as_select AS query FROM system.tables WHERE database = 'debezium' AND name = '${view}'`,
-    );
-    if (!query) throw new Error(`debezium.${view} does not exist: run npm run setup:clickhouse`);
-    await chCommand(`CREATE MATERIALIZED VIEW ${CH_DB}.${view} TO ${CH_DB}.${target} AS ${query.replaceAll('debezium.telemetry_events_snapshot', `${CH_DB}.telemetry_events_snapshot`)}`);
-  }
-  return timedCopy(`${CH_DB}.telemetry_events_snapshot`, `${CH_DB}.telemetry_events FINAL`);
+  return timedCopy(`${CH_DB}.telemetry_events`, `${CH_DB}.telemetry_events FINAL`);
 }
 
 const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -290,7 +299,8 @@ async function runDebezium(): Promise<Outcome> {
      FROM ${CH_DB}.dbz_kafka`,
   );
   const t0 = now();
-  await connect.apply(CONNECTOR, {
+  // Fresh: without offsets left by an earlier run, which would make it skip the snapshot.
+  await connect.createFresh(CONNECTOR, {
     'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
     'tasks.max': '1',
     'plugin.name': 'pgoutput',
@@ -348,7 +358,7 @@ async function untilComplete(name: string, table: string, t0: number, timeoutMs:
 // ---------------------------------------------------------------- clean-up
 
 async function dropPaths(): Promise<void> {
-  if (await connect.status(CONNECTOR).catch(() => undefined)) await connect.delete(CONNECTOR);
+  await connect.deleteWithOffsets(CONNECTOR);
   // The slot stays active until the deleted connector's task has stopped.
   await until(`slot ${SLOT} to be released`, 60_000, 500, async () => {
     const { rows } = await pool.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [SLOT]);
@@ -378,31 +388,45 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   await dropPaths();
   const fill = await fillSource();
-  const outcomes = new Map<PathId, Outcome>();
-  for (const id of PATHS) {
+  // Rounds of the quick paths, each round in another order (no path always goes first
+  // on a warmer or colder machine); the median round counts. Debezium's, many minutes
+  // long, runs once, last.
+  const runs = new Map<PathId, Outcome[]>();
+  const quick = PATHS.filter((id) => id !== 'debezium');
+  const order = [...Array.from({ length: REPEAT }, (_, r) => quick.map((_, i) => quick[(i + r) % quick.length]!)).flat(), ...PATHS.filter((id) => id === 'debezium')];
+  for (const id of order) {
     checkStop();
     await chCommand(`CREATE DATABASE IF NOT EXISTS ${CH_DB}`);
     say(`${RUNNERS[id].name} …`);
     const o = await RUNNERS[id].run();
-    outcomes.set(id, o);
+    runs.set(id, [...(runs.get(id) ?? []), o]);
     say(`  ${fmt(o.rows)} rows in ${secs(o.ms)}: ${fmt(o.rows / (o.ms / 1000))} rows/s${o.partial ? ` (${o.partial})` : ''}`);
     await dropPaths();
   }
+  const rateOf = (o: Outcome) => o.rows / (o.ms / 1000);
+  const outcomes = new Map<PathId, Outcome>(
+    [...runs].map(([id, os]) => [id, [...os].sort((a, b) => rateOf(a) - rateOf(b))[Math.floor((os.length - 1) / 2)]!]),
+  );
+  const spread = (id: PathId) => {
+    const rates = (runs.get(id) ?? []).map(rateOf).sort((a, b) => a - b);
+    return rates.length > 1 ? ` (${rates.map((r) => fmt(r)).join(' / ')})` : '';
+  };
 
   const rate = (id: PathId) => {
     const o = outcomes.get(id);
-    return o ? o.rows / (o.ms / 1000) : undefined;
+    return o ? rateOf(o) : undefined;
   };
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? fmt(a / b, 2) : '–');
   const lines = [
-    `Initial snapshot of ${fmt(ROWS)} rows (${SOURCE}), each path alone on the stack, ${WORKERS} COPY streams of ${fmt(RANGE_KEYS)} ids for limit and ours.`,
+    `Initial snapshot of ${fmt(ROWS)} rows (${SOURCE}), each path alone on the stack, ${WORKERS} ranges at a time of ${fmt(RANGE_PAGES)} heap pages for limit and ours; ` +
+      `${REPEAT} round(s) of the quick paths in rotating order, the median shown (every round in brackets, slowest first).`,
     `Date: ${startedAt}. Machine: ${machineDescription()}. Source filled in ${fill.reused ? '(reused)' : secs(fill.seconds * 1000)}.`,
     '',
     '| path | rows | seconds | rows/s | ratio to the peer | ratio to the limit |',
     '|---|---|---|---|---|---|',
     ...PATHS.map((id) => {
       const o = outcomes.get(id)!;
-      return `| ${RUNNERS[id].name} | ${fmt(o.rows)} | ${fmt(o.ms / 1000, 1)} | **${fmt(rate(id)!)}**${o.partial ? ` (${o.partial})` : ''} | ${ratio(rate(id), rate('peer'))} | ${ratio(rate(id), rate('limit'))} |`;
+      return `| ${RUNNERS[id].name} | ${fmt(o.rows)} | ${fmt(o.ms / 1000, 1)} | **${fmt(rate(id)!)}**${spread(id)}${o.partial ? ` (${o.partial})` : ''} | ${ratio(rate(id), rate('peer'))} | ${ratio(rate(id), rate('limit'))} |`;
     }),
     '',
     `Load average at the end: ${loadAverage()}.`,
@@ -440,7 +464,7 @@ async function main(): Promise<void> {
     machine: machineDescription(),
     command: commandLine('snapshot'),
     paths: { ours: RUNNERS.ours.name, peer: RUNNERS.peer.name, limit: RUNNERS.limit.name },
-    settings: { rows: ROWS, workers: WORKERS, rangeKeys: RANGE_KEYS, paths: PATHS.join(','), debeziumTimeoutS: DEBEZIUM_TIMEOUT_MS / 1000 },
+    settings: { rows: ROWS, workers: WORKERS, rangePages: RANGE_PAGES, repeat: REPEAT, paths: PATHS.join(','), debeziumTimeoutS: DEBEZIUM_TIMEOUT_MS / 1000 },
     metrics,
     notes: [`load average at the end ${loadAverage()}`, ...[...outcomes].filter(([, o]) => o.partial).map(([id, o]) => `${id}: ${o.partial}`)],
   });

@@ -1,5 +1,5 @@
 /**
- * npm run snapshot -- [--table telemetry_events] [--workers N] [--range-keys N] [--replace] [--json]
+ * npm run snapshot -- [--table telemetry_events] [--workers N] [--range-pages N] [--replace] [--json]
  *
  * Copies a PostgreSQL table into ClickHouse in parallel ranges that ClickHouse reads
  * from PostgreSQL itself (scripts/snapshot/copy.ts), while the connector keeps
@@ -8,7 +8,7 @@
  * (--replace empties ClickHouse's current state first). docs/snapshot.md.
  *
  * The connector's replication slot must exist before the copy starts: it is what
- * streams every change committed after the copy's snapshot (clickhouse/0011_snapshot.sql).
+ * streams every change committed after a range was read (copy.ts says why that is exact).
  *
  * Exit codes: 0 copied, 1 failed (a rerun is safe: copied rows replace themselves),
  * 2 usage, 3 precondition (no slot).
@@ -16,8 +16,10 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import cliProgress from 'cli-progress';
-import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { loadDotEnv, loadEndpoints, type Endpoints } from '@cdc/config';
 import { createClickHouse } from '@cdc/clickhouse';
+import { createKafka, withAdmin } from '@cdc/kafka';
+import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { loadConnectorDefinitions } from '../lib/connectors.js';
 import { backfillCopiedRows } from '@cdc/stream-processor/backfill';
 import { copyTable, pgSourceOf, TELEMETRY_EVENTS, type SnapshotTable } from './copy.js';
@@ -26,7 +28,7 @@ const USAGE = `usage: npm run snapshot -- [options]
 
   --table NAME       table to copy (telemetry_events)
   --workers N        ranges copied at a time (default 2)
-  --range-keys N     key values per range: one INSERT … SELECT FROM postgresql() (default 250000)
+  --range-pages N    heap pages (8 KB) per range: one INSERT … SELECT FROM postgresql() (default 8192)
   --replace          empty ClickHouse's current state of the table first (a re-snapshot)
   --no-analytics     copy only: leave the copied rows out of analytics.* (the stream processor's views)
   --json             print the result as one JSON object
@@ -46,7 +48,7 @@ function parse(argv: string[]) {
       options: {
         table: { type: 'string', default: 'telemetry_events' },
         workers: { type: 'string', default: '2' },
-        'range-keys': { type: 'string', default: '250000' },
+        'range-pages': { type: 'string', default: '8192' },
         replace: { type: 'boolean', default: false },
         'no-analytics': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -59,10 +61,32 @@ function parse(argv: string[]) {
   const spec = TABLES[values.table];
   if (!spec) throw new UsageError(`--table: one of ${Object.keys(TABLES).join(', ')}`);
   const workers = Number(values.workers);
-  const rangeKeys = Number(values['range-keys']);
+  const rangePages = Number(values['range-pages']);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers: an integer from 1 to 64');
-  if (!Number.isInteger(rangeKeys) || rangeKeys < 1) throw new UsageError('--range-keys: a positive integer');
-  return { spec, workers, rangeKeys, replace: values.replace, analytics: !values['no-analytics'], json: values.json, help: values.help };
+  if (!Number.isInteger(rangePages) || rangePages < 1) throw new UsageError('--range-pages: a positive integer');
+  return { spec, workers, rangePages, replace: values.replace, analytics: !values['no-analytics'], json: values.json, help: values.help };
+}
+
+const USERS_GROUP = 'clickhouse-crm-users';
+const USERS_TOPIC = 'crm.public.users';
+
+/**
+ * The copied rows are enriched from default.users; the processor, from the users topic.
+ * A user already in the topic but not yet in default.users would leave its events
+ * user-less, and the processor would not come back to them (it re-enriches the users
+ * it saw unknown itself, and at start): so the backfill waits, up to a minute, for
+ * ClickHouse's users consumer to reach the end of the topic.
+ */
+async function usersCaughtUp(env: Endpoints): Promise<boolean> {
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'error' }, 'snapshot');
+  return withAdmin(kafka, env.KAFKA_BROKERS, async (admin) => {
+    const deadline = Date.now() + 60_000;
+    while (!(await groupCaughtUp(admin, USERS_GROUP, USERS_TOPIC))) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return true;
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -102,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
     const source = pgSourceOf(env.CLICKHOUSE_TELEMETRY_DATABASE_URL ?? env.TELEMETRY_DATABASE_URL);
     const result = await copyTable(pool, ch, opts.spec.table, source, {
       workers: opts.workers,
-      rangeKeys: opts.rangeKeys,
+      rangePages: opts.rangePages,
       onPlan: (ranges) => bar.start(ranges, 0, { rows: copied }),
       onRange: (n) => bar.increment(1, { rows: (copied += n) }),
     });
@@ -110,6 +134,12 @@ async function main(argv: string[]): Promise<number> {
     const seconds = (performance.now() - t0) / 1000;
     let analytics: { enriched: number; seconds: number } | undefined;
     if (opts.analytics) {
+      if (!(await usersCaughtUp(env))) {
+        process.stderr.write(
+          `warning: ClickHouse's copy of the CRM users (group ${USERS_GROUP}) is behind ${USERS_TOPIC}: events of users it has not ` +
+            'seen yet are stored user-less; `npm run stack:restart -- stream-processor` re-enriches them\n',
+        );
+      }
       process.stderr.write('building the analytics of the copied rows …\n');
       const a0 = performance.now();
       const { enriched } = await backfillCopiedRows(ch);

@@ -2,15 +2,27 @@
  * A table's rows copied from PostgreSQL into ClickHouse without Kafka: what Debezium's
  * snapshot does, at the speed of COPY, while the connector keeps streaming.
  *
- * ClickHouse reads PostgreSQL itself, through its postgresql() table function (a COPY
- * of the pushed-down range, read and inserted inside the engine: no rows pass through
- * Node). The key span is cut into ranges, and `workers` ranges are copied at a time,
- * each one INSERT … SELECT into the table of clickhouse/0011_snapshot.sql.
+ * ClickHouse reads PostgreSQL itself, through its postgresql() table function (a
+ * `COPY (SELECT …) TO STDOUT` read and inserted inside the engine: no rows pass
+ * through Node). The table's heap is cut into ranges of pages, each read by a TID
+ * range scan (`WHERE ctid >= '(lo,0)' AND ctid < '(hi,0)'`): sequential reads of its
+ * own pages, no index, and no parallel plan (a key range made PostgreSQL start two
+ * parallel workers per range, on a machine that had two cores for everything).
+ * `workers` ranges are copied at a time, each one INSERT … SELECT straight into the
+ * current-state table.
+ *
+ * A copied row is stored with _lsn = 0, below every streamed change (each carries its
+ * source.lsn, always above 0), so the copy may run while the connector streams: a
+ * change committed after a range was read arrives with a higher version and wins; one
+ * committed before it but delivered after it carries an older state and wins only
+ * until the row's later changes arrive, the last of which is the state the copy saw
+ * or a newer one. Exact once the stream has caught up, provided the connector's slot
+ * existed before the copy started (docs/snapshot.md).
  *
  * Ranges are not one snapshot of the table, and need not be: each row is copied as
- * some committed state after the connector's slot existed, and every later change of
- * it arrives through the stream with a higher version (0011_snapshot.sql says why that
- * is exact once the stream has caught up).
+ * some committed state after the slot existed; one the copy saw twice (an update moved
+ * it to a later page) or missed (moved to an earlier one) was changed after the slot
+ * existed, and that change arrives through the stream.
  */
 import type pg from 'pg';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -21,11 +33,16 @@ export interface SnapshotTable {
   /** PostgreSQL schema and table. */
   schema: string;
   table: string;
-  /** Integer key the copy is split on (the primary key: ranges never overlap). */
-  key: string;
-  /** The SELECT list over postgresql(), in the target's column order, without the last (_snapshot_ts). */
-  columns: string;
-  /** ClickHouse table the rows go into; its last column is _snapshot_ts. */
+  /**
+   * The SELECT list PostgreSQL runs, the one ClickHouse runs over its result, and the
+   * target's columns they fill, in the same order. Timestamps travel as UTC wall time
+   * (`AT TIME ZONE 'UTC'`), which the insert reads in session_timezone UTC: exact,
+   * whatever either server's own time zone.
+   */
+  pgColumns: string;
+  chColumns: string;
+  targetColumns: string;
+  /** ClickHouse table the rows go into. */
   target: string;
 }
 
@@ -33,11 +50,17 @@ export const TELEMETRY_EVENTS: SnapshotTable = {
   name: 'telemetry_events',
   schema: 'public',
   table: 'telemetry_events',
-  key: 'id',
-  columns:
+  pgColumns:
     'id, event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration, signal_amplitude, ' +
-    'event_timestamp, saved_ts, request_id',
-  target: 'debezium.telemetry_events_snapshot',
+    "event_timestamp AT TIME ZONE 'UTC' AS event_timestamp, saved_ts AT TIME ZONE 'UTC' AS saved_ts, request_id",
+  chColumns:
+    'id, event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration, signal_amplitude, ' +
+    // now64 at the range's read: the rows' _source_ts, as Debezium stamps a snapshot read.
+    'event_timestamp, saved_ts, request_id, toUInt64(0), toUInt8(0), now64(3)',
+  targetColumns:
+    'id, event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration, signal_amplitude, ' +
+    'event_timestamp, saved_ts, request_id, _lsn, _is_deleted, _source_ts',
+  target: 'default.telemetry_events',
 };
 
 /** PostgreSQL as ClickHouse reaches it (host:port may differ from this process's view). */
@@ -60,8 +83,8 @@ export function pgSourceOf(url: string): PgSource {
 
 export interface CopyOptions {
   workers: number;
-  /** Key values per range (one INSERT … SELECT). */
-  rangeKeys: number;
+  /** Heap pages per range (one INSERT … SELECT); 8 KB each. */
+  rangePages: number;
   /** Called once the ranges are known. */
   onPlan?: (ranges: number) => void;
   /** Called after each range lands, with its rows. */
@@ -73,36 +96,38 @@ export interface CopyOptions {
 export interface CopyResult {
   rows: number;
   ranges: number;
-  /** The key span at the start, inclusive; undefined for an empty table. */
-  span?: { min: bigint; max: bigint };
+  /** The table's pages when the copy started. */
+  pages: number;
 }
 
+/** Heap pages [lo, hi). */
 export interface Range {
-  lo: bigint;
-  /** Exclusive. */
-  hi: bigint;
+  lo: number;
+  hi: number;
 }
 
-/** [min, max] cut into ranges of `size` key values. */
-export function rangesOf(min: bigint, max: bigint, size: number): Range[] {
+/**
+ * [0, pages) cut into ranges of `size` pages. The last range has no end: pages added
+ * while the copy runs hold rows inserted after the slot existed, which the stream
+ * brings anyway; reading them too costs nothing in exactness.
+ */
+export function rangesOf(pages: number, size: number): Range[] {
   if (!Number.isInteger(size) || size < 1) throw new Error(`range size must be a positive integer, got ${size}`);
-  const step = BigInt(size);
   const out: Range[] = [];
-  for (let lo = min; lo <= max; lo += step) out.push({ lo, hi: lo + step > max ? max + 1n : lo + step });
+  for (let lo = 0; lo < Math.max(pages, 1); lo += size) out.push({ lo, hi: lo + size });
+  out[out.length - 1]!.hi = Number.POSITIVE_INFINITY;
   return out;
 }
 
 const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function rangeInsert(table: SnapshotTable, source: PgSource, r: Range): string {
+  const upper = Number.isFinite(r.hi) ? ` AND ctid < '(${r.hi},0)'::tid` : '';
+  const pgQuery = `SELECT ${table.pgColumns} FROM ${table.schema}.${table.table} WHERE ctid >= '(${r.lo},0)'::tid${upper}`;
   const fn =
-    `postgresql(${literal(source.hostPort)}, ${literal(source.database)}, ${literal(table.table)}, ` +
-    `${literal(source.user)}, ${literal(source.password)}, ${literal(table.schema)})`;
-  // now64 at the range's read: its rows' _source_ts, as Debezium stamps a snapshot read.
-  return (
-    `INSERT INTO ${table.target} SELECT ${table.columns}, now64(3) FROM ${fn} ` +
-    `WHERE ${table.key} >= ${r.lo} AND ${table.key} < ${r.hi}`
-  );
+    `postgresql(${literal(source.hostPort)}, ${literal(source.database)}, query(${literal(pgQuery)}), ` +
+    `${literal(source.user)}, ${literal(source.password)})`;
+  return `INSERT INTO ${table.target} (${table.targetColumns}) SELECT ${table.chColumns} FROM ${fn}`;
 }
 
 /**
@@ -128,13 +153,12 @@ export async function copyTable(
   source: PgSource,
   opts: CopyOptions,
 ): Promise<CopyResult> {
-  const { rows } = await pool.query<{ min: string | null; max: string | null }>(
-    `SELECT min(${table.key})::text AS min, max(${table.key})::text AS max FROM ${table.schema}.${table.table}`,
+  const { rows } = await pool.query<{ pages: string }>(
+    `SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::text AS pages`,
+    [`${table.schema}.${table.table}`],
   );
-  const { min, max } = rows[0]!;
-  if (min === null || max === null) return { rows: 0, ranges: 0 };
-  const span = { min: BigInt(min), max: BigInt(max) };
-  const queue = rangesOf(span.min, span.max, opts.rangeKeys);
+  const pages = Number(rows[0]!.pages);
+  const queue = rangesOf(pages, opts.rangePages);
   const total = queue.length;
   const fan = await fanOut(ch, table.target);
   opts.onPlan?.(total);
@@ -143,19 +167,19 @@ export async function copyTable(
   const worker = async () => {
     for (let r = queue.shift(); r && failure === undefined && !opts.stopped?.(); r = queue.shift()) {
       try {
-        const { summary } = await ch.command({ query: rangeInsert(table, source, r) });
+        const { summary } = await ch.command({ query: rangeInsert(table, source, r), clickhouse_settings: { session_timezone: 'UTC' } });
         const n = Math.round(Number(summary?.written_rows ?? 0) / fan);
         copied += n;
         opts.onRange?.(n);
       } catch (err) {
         // The statement holds the password; an engine message may quote it back.
         const message = (err as Error).message.replaceAll(source.password, '***');
-        failure ??= new Error(`range ${table.key} ∈ [${r.lo}, ${r.hi}) of ${table.schema}.${table.table}: ${message}`);
+        failure ??= new Error(`pages [${r.lo}, ${r.hi}) of ${table.schema}.${table.table}: ${message}`);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.workers) }, worker));
   if (failure !== undefined) throw failure;
   if (queue.length > 0) throw new Error(`copy of ${table.name} stopped with ${queue.length} of ${total} ranges left`);
-  return { rows: copied, ranges: total, span };
+  return { rows: copied, ranges: total, pages };
 }

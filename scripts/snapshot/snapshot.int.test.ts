@@ -120,7 +120,7 @@ describe('npm run snapshot', () => {
 
     const writer = churn();
     const t0 = Date.now();
-    const run = await runScript('scripts/snapshot/cli.ts', ['--workers', '3', '--range-keys', '4000', '--json']);
+    const run = await runScript('scripts/snapshot/cli.ts', ['--workers', '3', '--range-pages', '64', '--json']);
     const statements = await writer.stop();
     console.error(`[snapshot.int] snapshot ran ${Date.now() - t0} ms beside ${statements} statements: ${run.stdout.trim()}`);
     expect(run.code, run.stderr).toBe(0);

@@ -2,8 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { AGE_BANDS } from './users-dimension.js';
 
 /**
- * The analytics of rows that reached default.telemetry_events without Kafka (the
- * snapshot copy of clickhouse/0011_snapshot.sql, _lsn = 0), built inside ClickHouse
+ * The analytics of rows that reached default.telemetry_events without Kafka (copied
+ * by `npm run snapshot`, scripts/snapshot/copy.ts: _lsn = 0), built inside ClickHouse
  * with the processor's own rules: enrichment by the user's current state
  * (enrich.ts: user_known, country, gender, age band), _version = _lsn * 2 + user_known,
  * then the aggregates of every key those rows touch recomputed from
