@@ -82,7 +82,7 @@ function churn(): { stop: () => Promise<number> } {
 }
 
 describe('npm run snapshot', () => {
-  it('brings rows the stream never carried into ClickHouse and analytics, exactly, while the stream goes on', { timeout: 300_000 }, async () => {
+  it('brings rows the stream never carried into ClickHouse and analytics, exactly, while the stream goes on', { timeout: 480_000 }, async () => {
     // Users of every age band (and none), in the CRM: the copied rows' enrichment.
     const { rows: users } = await db.crm.query<{ id: number; age: number | null; country: string; gender: string }>(
       `INSERT INTO public.users (name, email, age, gender, country)
@@ -91,6 +91,21 @@ describe('npm run snapshot', () => {
       [TAG, AGES],
     );
     const userIds = users.map((u) => u.id);
+    // The copy enriches from default.users: the users must have streamed there first (on a
+    // fresh stack the users' Kafka-engine consumer can take a minute to join its group).
+    await until(
+      'the new users in default.users',
+      async () => {
+        const rs = await ch.query({
+          query: 'SELECT count() AS n FROM default.users FINAL WHERE id IN {ids:Array(Int32)}',
+          query_params: { ids: userIds },
+          format: 'JSONEachRow',
+        });
+        return Number((await rs.json<{ n: number | string }>())[0]?.n) === userIds.length;
+      },
+      180_000,
+      1_000,
+    );
     // Plus one user id nobody has: those events stay user-less.
     const unknownUser = 2_000_000_000;
 
