@@ -28,8 +28,10 @@
  * (mulberry32; the rows are generated before the clock starts, so the writer's rate
  * is PostgreSQL's); event_uuids are fresh on every run. Rows use the dedicated user_id
  * range [960,000,000, 961,000,000), 300 distinct users (unknown to the CRM, so the
- * processor stores them user-less), event_timestamps over 3 hours of 2027-01-10, a
- * window no other data uses, so the processor's recomputes touch only bench minutes.
+ * processor stores them user-less), event_timestamps rising with the rows over 3 hours
+ * of 2027-01-10, a window no other data uses, so the processor's recomputes touch only
+ * bench minutes. Rising, because sensors send their events in time order: a chunk
+ * touches the minutes it covers, not every minute of the window.
  *
  * Throughput: every rate is N / (moment it was done − first commit), PostgreSQL's
  * own "done" being its last commit: the commit rate is the writer's ceiling, and the
@@ -53,7 +55,8 @@
  *
  * Cleanup (finally, also after Ctrl-C): the bench rows are deleted from PostgreSQL,
  * both paths are waited for to apply the deletes (bounded), the spawned processor is
- * stopped and the stack's instance restored if it was running.
+ * stopped, the bench range is purged from ClickHouse (purgeBenchRows) and the stack's
+ * instance restored if it was running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -346,7 +349,7 @@ function generate(n: number, seed: number): Columns[] {
       cols[4].push(500 + Math.floor(rnd() * 1500));
       cols[5].push(Math.floor(rnd() * 1000));
       cols[6].push(Math.round(rnd() * 5_000_000) / 1_000_000);
-      cols[7].push(new Date(T0 + Math.floor(rnd() * SPREAD_MS)).toISOString());
+      cols[7].push(new Date(T0 + Math.floor(((done + i + rnd()) / (n + 1)) * SPREAD_MS)).toISOString());
     }
     statements.push(cols);
   }
@@ -651,6 +654,28 @@ async function cleanUp(): Promise<void> {
   if (spawned) {
     say('stopping the spawned stream processor …');
     await stopProcessor();
+  }
+  await purgeBenchRows();
+}
+
+/**
+ * The deleted rows each run leaves behind in ClickHouse, removed. ReplacingMergeTree
+ * keeps a deleted row until a cleanup merge, and every FINAL over the bench range
+ * (each path's done-check, the processor's recomputes) reads them: without this,
+ * each run on a stack would be slower than the one before it. Safe: the range is
+ * the bench's alone and empty in PostgreSQL by now, and no processor is running.
+ */
+async function purgeBenchRows(): Promise<void> {
+  say('purging the bench range from ClickHouse …');
+  const window = `minute >= ${chTs(T0)} AND minute < ${chTs(T0 + SPREAD_MS)}`;
+  for (const [table, where] of [
+    ['default.telemetry_events', RANGE],
+    ['analytics.telemetry_enriched', RANGE],
+    ['analytics.telemetry_enriched_by_user', RANGE],
+    ['analytics.user_activity', RANGE],
+    ['analytics.telemetry_by_minute', window],
+  ] as const) {
+    await ch.command({ query: `ALTER TABLE ${table} DELETE WHERE ${where}`, clickhouse_settings: { mutations_sync: '1' } });
   }
 }
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Enriched, EnrichedRow, Touched } from './enrich.js';
-import { encodeRows } from './row-json.js';
+import { encodeRows, ROW_COLUMNS } from './row-tsv.js';
 import type { UserDims } from './users-dimension.js';
 
 /**
@@ -21,31 +21,19 @@ export interface AnalyticsSink {
   ping(): Promise<void>;
 }
 
-// ClickHouse parses the ISO timestamps Debezium writes only in best-effort mode.
-const INSERT_SETTINGS = { date_time_input_format: 'best_effort' } as const;
-
 export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
-  const insertEnriched: AnalyticsSink['insertEnriched'] = async ({ rows, minuteTombstones, userTombstones }) => {
-    const shared = encodeRows(rows);
-    const write = async (table: string, tombstones: EnrichedRow[]) => {
-      if (tombstones.length === 0 && rows.length === 0) return;
-      // Tombstones first: within one insert a row and its tombstone never share a key,
-      // and across inserts the versions decide anyway.
-      const parts = tombstones.length === 0 ? [shared] : [encodeRows(tombstones), shared];
-      // exec, not insert: insert takes JSONEachRow only as objects to encode itself.
-      const { stream } = await ch.exec({
-        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-        values: Readable.from(parts, { objectMode: false }),
-        clickhouse_settings: INSERT_SETTINGS,
-      });
-      stream.resume();
-      await finished(stream);
-    };
-    // The tables are independent, so both inserts run at once.
-    await Promise.all([
-      write('analytics.telemetry_enriched', minuteTombstones),
-      write('analytics.telemetry_enriched_by_user', userTombstones),
-    ]);
+  const insertEnriched: AnalyticsSink['insertEnriched'] = async ({ rows, tombstones }) => {
+    if (rows.length === 0 && tombstones.length === 0) return;
+    // One insert: telemetry_enriched_by_user is filled by its view (clickhouse/0011),
+    // so ClickHouse parses the rows once. Rows and tombstones may share a key (an
+    // update that moved the event in one table only); their versions decide, in any order.
+    const { stream } = await ch.exec({
+      query: `INSERT INTO analytics.telemetry_enriched (${ROW_COLUMNS}) FORMAT TabSeparated`,
+      // exec, not insert: insert encodes only JSON formats itself.
+      values: Readable.from([encodeRows(tombstones), encodeRows(rows)], { objectMode: false }),
+    });
+    stream.resume();
+    await finished(stream);
   };
 
   const recomputeMinutes = async (touched: Touched): Promise<void> => {
@@ -136,7 +124,7 @@ export function createAnalyticsSink(ch: ClickHouseClient): AnalyticsSink {
         _version: (BigInt(r._lsn) * 2n + 1n).toString(),
         _is_deleted: 0,
       }));
-      await insertEnriched({ rows, minuteTombstones: [], userTombstones: [], changes: rows });
+      await insertEnriched({ rows, tombstones: [], changes: rows });
       return rows;
     },
 

@@ -52,8 +52,17 @@ function touch(t: Touched, row: TelemetryRow): void {
   t.users.add(row.user_id);
 }
 
-function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, dims: UserDims | undefined, deleted: boolean): EnrichedRow {
-  const known = dims !== undefined && !deleted;
+/**
+ * How a row of `change` is versioned (see 0007_analytics.sql and 0011): the change's
+ * state, where knowing the user wins; or a key the change moved the event away from,
+ * one below the change's state, so that in a table where that key did not move the
+ * event's new row wins over it.
+ */
+type Kind = { dims: UserDims | undefined } | 'deleted' | 'left';
+
+function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, kind: Kind): EnrichedRow {
+  const dims = typeof kind === 'object' ? kind.dims : undefined;
+  const known = dims !== undefined;
   return {
     event_uuid: row.event_uuid,
     id: row.id,
@@ -70,21 +79,24 @@ function toRow(row: TelemetryRow, change: ChangeEvent<TelemetryRow>, dims: UserD
     gender: known ? dims.gender : null,
     age_band: known ? dims.age_band : null,
     _lsn: change.lsn.toString(),
-    // See 0007_analytics.sql: a later change wins; for one change, knowing the user wins.
-    _version: (change.lsn * 2n + (known ? 1n : 0n)).toString(),
-    _is_deleted: deleted ? 1 : 0,
+    // A later change wins (its LSN is higher by a whole WAL record, so even its left
+    // keys outrank every version of an earlier change); within one change, knowing
+    // the user wins, and a left key loses.
+    _version: (change.lsn * 2n + (kind === 'left' ? -1n : known ? 1n : 0n)).toString(),
+    _is_deleted: typeof kind === 'object' ? 0 : 1,
     _source_ts: change.sourceTsMs,
   };
 }
 
-/** What one change writes: the event's row, and deleted rows under keys it left. */
+/**
+ * What one change writes into analytics.telemetry_enriched (and through its view into
+ * telemetry_enriched_by_user): the event's row, and deleted rows under keys it left.
+ */
 export interface Enriched {
-  /** The current state of events (into both tables). */
+  /** The current state of events. */
   rows: EnrichedRow[];
-  /** Deleted rows under a key of telemetry_enriched the event no longer has. */
-  minuteTombstones: EnrichedRow[];
-  /** Deleted rows under a key of telemetry_enriched_by_user the event no longer has. */
-  userTombstones: EnrichedRow[];
+  /** Deleted rows: a deleted event, or the old keys of an event an update moved. */
+  tombstones: EnrichedRow[];
   /**
    * Per event uuid, its state after each change, in the order of the changes (the
    * output topic's records): a deleted row for a delete, or for the old uuid of an
@@ -94,7 +106,7 @@ export interface Enriched {
 }
 
 export function emptyEnriched(): Enriched {
-  return { rows: [], minuteTombstones: [], userTombstones: [], changes: [] };
+  return { rows: [], tombstones: [], changes: [] };
 }
 
 const minuteKey = (r: TelemetryRow) => `${minuteOf(r.event_timestamp)}|${r.prosthesis_type}|${r.muscle_group}|${r.event_uuid}`;
@@ -102,9 +114,10 @@ const userKey = (r: TelemetryRow) => `${r.user_id}|${r.event_uuid}`;
 
 /**
  * One change → what to write into `out`, and the keys it touches. A delete writes a
- * deleted row under the event's keys in both tables; an update that moved the event
- * (to another minute, type, muscle group, user or uuid — possible in SQL) also
- * deletes it under the old key of each table it moved in.
+ * deleted row under the event's keys. An update that moved the event (to another
+ * minute, type, muscle group, user or uuid — possible in SQL) also writes its old
+ * state as a deleted row, versioned below the new row: in each table it deletes the
+ * old key if that key moved, and loses to the new row if it did not.
  */
 export function enrichChange(
   change: ChangeEvent<TelemetryRow>,
@@ -115,22 +128,21 @@ export function enrichChange(
   const before = change.before;
   if (before) touch(touched, before);
   if (change.op === 'd') {
-    const gone = toRow(before!, change, undefined, true);
-    out.minuteTombstones.push(gone);
-    out.userTombstones.push(gone);
+    const gone = toRow(before!, change, 'deleted');
+    out.tombstones.push(gone);
     out.changes.push(gone);
     return;
   }
   const after = change.after!;
   touch(touched, after);
-  if (before) {
-    if (minuteKey(before) !== minuteKey(after)) out.minuteTombstones.push(toRow(before, change, undefined, true));
-    if (userKey(before) !== userKey(after)) out.userTombstones.push(toRow(before, change, undefined, true));
-    if (before.event_uuid !== after.event_uuid) out.changes.push(toRow(before, change, undefined, true));
+  if (before && (minuteKey(before) !== minuteKey(after) || userKey(before) !== userKey(after))) {
+    const left = toRow(before, change, 'left');
+    out.tombstones.push(left);
+    if (before.event_uuid !== after.event_uuid) out.changes.push(left);
   }
   const dims = lookup(after.user_id);
   if (!dims) touched.unknownUsers.add(after.user_id);
-  const row = toRow(after, change, dims, false);
+  const row = toRow(after, change, { dims });
   out.rows.push(row);
   out.changes.push(row);
 }

@@ -86,7 +86,7 @@ export class GroupWriter {
 }
 
 function rowsOf(e: Enriched): number {
-  return e.rows.length + e.minuteTombstones.length + e.userTombstones.length;
+  return e.rows.length + e.tombstones.length;
 }
 
 /** One group's writes as one chunk's: rows concatenated, touched keys united (the output topic's `changes` stay with their chunks). */
@@ -97,8 +97,7 @@ export function merge(chunks: ChunkWrites[]): ChunkWrites {
   for (const c of chunks) {
     // Not push(...rows): a chunk can hold more rows than a call takes arguments.
     append(enriched.rows, c.enriched.rows);
-    append(enriched.minuteTombstones, c.enriched.minuteTombstones);
-    append(enriched.userTombstones, c.enriched.userTombstones);
+    append(enriched.tombstones, c.enriched.tombstones);
     // Not `changes`: each chunk publishes its own records to the output topic.
     for (const [k, v] of c.touched.minutes) touched.minutes.set(k, v);
     for (const u of c.touched.users) touched.users.add(u);

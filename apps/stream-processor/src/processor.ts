@@ -9,6 +9,7 @@ import { createEnrichedTopic, type EnrichedTopic } from './enriched-topic.js';
 import { emptyEnriched, emptyTouched, enrichChange } from './enrich.js';
 import { FETCH_DEFAULTS, GROUP_DEFAULTS } from './config.js';
 import { GroupWriter, type ChunkWrites } from './group-writer.js';
+import { keyHashPartitioner } from './partitioner.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Guard } from './resilience.js';
 import { consoleMessagePath } from '@cdc/event-trace';
@@ -79,7 +80,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<Processor> {
   // Zero from the start, so that the first dead letter is an increase Prometheus sees.
   for (const topic of [config.usersTopic, config.eventsTopic]) metrics.processed.inc({ topic, result: 'dlq' }, 0);
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyHashPartitioner });
   await producer.connect();
   let output: EnrichedTopic | undefined;
   if (config.outputTopic) {

@@ -83,11 +83,11 @@ describe('GroupWriter', () => {
     const beats: number[] = [];
     const a = { ...chunk(1, 2, 60), heartbeat: async () => void beats.push(1) };
     const b = { ...chunk(2, 1, 120), heartbeat: async () => void beats.push(2) };
-    b.enriched.userTombstones.push({ user_id: 9 } as EnrichedRow);
+    b.enriched.tombstones.push({ user_id: 9 } as EnrichedRow);
     b.touched.unknownUsers.add(2);
     const m = merge([a, b]);
     expect(m.enriched.rows.map((r) => r.user_id)).toEqual([1, 1, 2]);
-    expect(m.enriched.userTombstones).toHaveLength(1);
+    expect(m.enriched.tombstones).toHaveLength(1);
     expect([...m.touched.users]).toEqual([1, 2]);
     expect([...m.touched.minutes.keys()]).toEqual(['60|t|m', '120|t|m']);
     expect([...m.touched.unknownUsers]).toEqual([2]);

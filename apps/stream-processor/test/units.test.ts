@@ -129,30 +129,34 @@ describe('enrichment', () => {
     expect([...t.minutes.values()]).toEqual([{ minute: minuteOf('2026-11-25T12:34:00Z'), prosthesis_type: 'bionic_arm', muscle_group: 'biceps' }]);
   });
 
-  it('a delete writes a deleted row under the event\'s key in both tables', () => {
+  it('a delete writes a deleted row under the event\'s keys, at the change\'s version', () => {
     const out = run(change('d', event(), null));
     expect(out.rows).toEqual([]);
-    expect(out.minuteTombstones).toMatchObject([{ _is_deleted: 1, event_uuid: event().event_uuid }]);
-    expect(out.userTombstones).toMatchObject([{ _is_deleted: 1, user_id: 42 }]);
+    expect(out.tombstones).toMatchObject([{ _is_deleted: 1, event_uuid: event().event_uuid, user_id: 42, _version: '200' }]);
   });
 
-  it('an update in place writes only the new row; a move also deletes the old key, per table', () => {
-    expect(run(change('u', event(), event({ signal_amplitude: 2 })))).toMatchObject({ minuteTombstones: [], userTombstones: [] });
+  it('an update in place writes only the new row; a move also writes the old state deleted, one version below the new row', () => {
+    expect(run(change('u', event(), event({ signal_amplitude: 2 })))).toMatchObject({ tombstones: [] });
 
     const t = emptyTouched();
     const moved = run(change('u', event(), event({ muscle_group: 'triceps' })), t);
-    expect(moved.minuteTombstones).toMatchObject([{ muscle_group: 'biceps', _is_deleted: 1 }]);
-    expect(moved.userTombstones).toEqual([]);
+    expect(moved.tombstones).toMatchObject([{ muscle_group: 'biceps', user_id: 42, _is_deleted: 1, _version: '199' }]);
+    expect(moved.rows).toMatchObject([{ muscle_group: 'triceps', _version: '201' }]);
     expect([...t.minutes.values()].map((k) => k.muscle_group).sort()).toEqual(['biceps', 'triceps']);
 
+    // Unknown new user: the new row is at 2 × LSN, still above the left key.
     const otherUser = run(change('u', event(), event({ user_id: 43 })));
-    expect(otherUser.minuteTombstones).toEqual([]);
-    expect(otherUser.userTombstones).toMatchObject([{ user_id: 42, _is_deleted: 1 }]);
+    expect(otherUser.tombstones).toMatchObject([{ user_id: 42, _is_deleted: 1, _version: '199', country: null }]);
+    expect(otherUser.rows).toMatchObject([{ user_id: 43, _version: '200' }]);
 
     const newUuid = run(change('u', event(), event({ event_uuid: '11111111-2222-4333-8444-555555555555' })));
-    expect(newUuid.minuteTombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
-    expect(newUuid.userTombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
+    expect(newUuid.tombstones.map((r) => r.event_uuid)).toEqual(['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60']);
     expect(newUuid.rows.map((r) => r.event_uuid)).toEqual(['11111111-2222-4333-8444-555555555555']);
+    // The output topic hears that the old uuid is gone.
+    expect(newUuid.changes.map((r) => [r.event_uuid, r._is_deleted])).toEqual([
+      ['0d6f1a5e-3c2b-4f7e-9a8d-1b2c3d4e5f60', 1],
+      ['11111111-2222-4333-8444-555555555555', 0],
+    ]);
   });
 });
 
