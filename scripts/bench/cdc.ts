@@ -37,7 +37,8 @@
  * Phase 3, backlog (--backlog N, 0: skipped): the Debezium connector paused in Kafka
  * Connect, N changes committed by the writers, the connector resumed; the path's drain
  * rate is N / (the moment it was seen equal to PostgreSQL − the resume): its own
- * ceiling, the writer out of the picture. The peer cannot be paused (ClickHouse
+ * ceiling, the writer out of the picture; the CPU each component used meanwhile,
+ * read from /proc, is each stage's cost per change at that ceiling. The peer cannot be paused (ClickHouse
  * refuses DETACH DATABASE for MaterializedPostgreSQL), so it has no drain figure. A
  * run killed meanwhile leaves the connector paused; the next run resumes it first.
  *
@@ -770,6 +771,8 @@ interface Phase3 {
   pgRate: number;
   /** The Debezium path's drain (the peer cannot be paused). */
   drain: { rate: number; drainMs: number };
+  /** CPU per stack component during the drain: each stage's cost per change at its ceiling. */
+  cpu: Array<{ component: string; cores: number }>;
 }
 
 /**
@@ -787,13 +790,15 @@ async function phase3(ws: Workload[], paths: Path[]): Promise<Phase3> {
     const writeMs = lastCommit - t0;
     say(`  PostgreSQL: ${fmt(changes)} changes in ${secs(writeMs)} while the connector was paused; resuming it …`);
     const final = await targetOf(paths);
+    const cpuBefore = cpuSnapshot();
     resumedAt = now();
     await connect.resume(CONNECTOR);
     const start = resumedAt;
     const seen = await waitEqual(DEBEZIUM, final, 1_800_000);
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot(), seen - start);
     say(`  ${DEBEZIUM.name}: drained in ${secs(seen - start)}, ${fmt(changes / ((seen - start) / 1000))} changes/s`);
     if (paths.includes(PEER)) await waitEqual(PEER, final, 600_000);
-    return { changes, writeMs, pgRate: changes / (writeMs / 1000), drain: { rate: changes / ((seen - start) / 1000), drainMs: seen - start } };
+    return { changes, writeMs, pgRate: changes / (writeMs / 1000), drain: { rate: changes / ((seen - start) / 1000), drainMs: seen - start }, cpu };
   } finally {
     if (resumedAt === undefined) await connect.resume(CONNECTOR).catch((err: Error) => say(`  could not resume ${CONNECTOR}: ${err.message}`));
   }
@@ -939,6 +944,13 @@ async function main(): Promise<void> {
         `while the Debezium connector was paused, then resumed: drained in ${secs(d3.drainMs)}, **${fmt(d3.rate)} changes/s** ` +
         `(${fmt(d3.rate / p3.pgRate, 2)}× the writers' commit rate). The peer cannot be paused (ClickHouse refuses DETACH DATABASE for ` +
         'MaterializedPostgreSQL), so it replicated the backlog as it was written and has no drain figure.',
+      '',
+      `CPU during the drain (cores, of ${os.cpus().length}, and µs per drained change; from /proc): ` +
+        p3.cpu
+          .filter((c) => c.cores >= 0.005)
+          .map((c) => `${c.component} ${fmt(c.cores, 2)} (${fmt((c.cores * (d3.drainMs / 1000) * 1e6) / p3.changes)} µs)`)
+          .join(', ') +
+        '. The stream processor works through the same backlog meanwhile.',
       '',
     );
   }
