@@ -21,7 +21,7 @@ interface Waiting {
  * Group commit for the processor's ClickHouse writes. Chunks from different
  * partitions arrive concurrently; they are written one group at a time, in arrival
  * order, and every chunk that arrived while a group was being written joins the next
- * group. A group costs one insert per table and one recompute per aggregate, whatever
+ * group. A group costs one insert and one recompute per aggregate, whatever
  * the number of chunks in it, and a recompute's cost is set by the keys it reads, not
  * by the events that touched them; so under load the cost per event falls, and when
  * quiet a chunk is written alone, at once.
