@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { splitStatements } from '@cdc/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedRow } from '../src/enrich.js';
 import { basicTimestamp, encodeRows, ROW_COLUMNS } from '../src/row-tsv.js';
-import { connect, startTestServer } from '../../chdb-server/test/support.js';
-import type { RunningServer } from '../../chdb-server/src/server.js';
+import { startAnalyticsServer } from './analytics-server.js';
 
 const row = (over: Partial<EnrichedRow> = {}): EnrichedRow => ({
   event_uuid: '0b0e5e8e-4c1b-4a7e-9a55-1f0c2a3b4c5d',
@@ -74,23 +71,16 @@ describe('encodeRows', () => {
 // JSON.stringify writes it, timestamps parsed best-effort) and as TabSeparated, and
 // the two tables must read back identical.
 describe('encodeRows, read back by ClickHouse', () => {
-  let server: RunningServer;
+  let server: Awaited<ReturnType<typeof startAnalyticsServer>>;
   let ch: ClickHouseClient;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    ch = connect(server.url);
-    const ddl = readFileSync(new URL('../../../clickhouse/0007_analytics.sql', import.meta.url), 'utf8');
-    for (const sql of splitStatements(ddl).filter((s) => /^CREATE (DATABASE|TABLE IF NOT EXISTS analytics\.telemetry_enriched)/m.test(s))) {
-      await ch.command({ query: sql });
-    }
-    for (const table of ['telemetry_enriched', 'telemetry_enriched_by_user']) {
-      await ch.command({ query: `ALTER TABLE analytics.${table} ADD COLUMN request_id Nullable(String) AFTER event_timestamp` });
-    }
+    // No view: each enriched table is written on its own.
+    server = await startAnalyticsServer({ withView: false });
+    ch = server.ch;
   }, 60_000);
 
   afterAll(async () => {
-    await ch?.close();
     await server?.close();
   });
 

@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { splitStatements } from '@cdc/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsSink, type AnalyticsSink } from '../src/clickhouse-sink.js';
 import type { ChangeEvent, TelemetryRow } from '../src/debezium.js';
 import { emptyEnriched, emptyTouched, enrichChange, type Enriched } from '../src/enrich.js';
 import { change, event } from './fixtures.js';
-import { connect, startTestServer } from '../../chdb-server/test/support.js';
-import type { RunningServer } from '../../chdb-server/src/server.js';
+import { startAnalyticsServer } from './analytics-server.js';
 
 /**
  * The processor's writes against real ClickHouse tables made by the migrations: one
@@ -15,27 +12,17 @@ import type { RunningServer } from '../../chdb-server/src/server.js';
  * (clickhouse/0011), and deleted rows of moved events versioned so that both tables
  * end up with each event's current state, whatever the order of the inserts.
  */
-let server: RunningServer;
+let server: Awaited<ReturnType<typeof startAnalyticsServer>>;
 let ch: ClickHouseClient;
 let sink: AnalyticsSink;
 
-const migration = (file: string) => readFileSync(new URL(`../../../clickhouse/${file}`, import.meta.url), 'utf8');
-
 beforeAll(async () => {
-  server = await startTestServer();
-  ch = connect(server.url);
-  const statements = [
-    ...splitStatements(migration('0007_analytics.sql')),
-    // 0008 alters other databases too; the analytics tables' part of it.
-    ...splitStatements(migration('0008_request_id.sql')).filter((s) => s.startsWith('ALTER TABLE analytics.')),
-    ...splitStatements(migration('0011_enriched_by_user_view.sql')),
-  ];
-  for (const query of statements) await ch.command({ query });
+  server = await startAnalyticsServer();
+  ch = server.ch;
   sink = createAnalyticsSink(ch);
 }, 60_000);
 
 afterAll(async () => {
-  await ch?.close();
   await server?.close();
 });
 
