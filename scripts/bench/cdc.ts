@@ -804,6 +804,14 @@ async function phase3(ws: Workload[], paths: Path[]): Promise<Phase3> {
   }
 }
 
+/** The components that used CPU, in cores, and in µs per change when the changes and their span are given. */
+function cpuList(cpu: Array<{ component: string; cores: number }>, per?: { changes: number; ms: number }): string {
+  return cpu
+    .filter((c) => c.cores >= 0.005)
+    .map((c) => `${c.component} ${fmt(c.cores, 2)}${per ? ` (${fmt((c.cores * per.ms * 1000) / per.changes)} µs)` : ''}`)
+    .join(', ');
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const paths = WITH_PEER ? [DEBEZIUM, PEER] : [DEBEZIUM];
@@ -945,12 +953,8 @@ async function main(): Promise<void> {
         `(${fmt(d3.rate / p3.pgRate, 2)}× the writers' commit rate). The peer cannot be paused (ClickHouse refuses DETACH DATABASE for ` +
         'MaterializedPostgreSQL), so it replicated the backlog as it was written and has no drain figure.',
       '',
-      `CPU during the drain (cores, of ${os.cpus().length}, and µs per drained change; from /proc): ` +
-        p3.cpu
-          .filter((c) => c.cores >= 0.005)
-          .map((c) => `${c.component} ${fmt(c.cores, 2)} (${fmt((c.cores * (d3.drainMs / 1000) * 1e6) / p3.changes)} µs)`)
-          .join(', ') +
-        '. The stream processor works through the same backlog meanwhile.',
+      `CPU during the drain (cores, of ${cpus.length}, and µs per drained change; from /proc): ` +
+        `${cpuList(p3.cpu, { changes: p3.changes, ms: d3.drainMs })}. The stream processor works through the same backlog meanwhile.`,
       '',
     );
   }
@@ -969,8 +973,7 @@ async function main(): Promise<void> {
     stageRow('quiet', quietStages),
     stageRow(`load (${fmt(p2.achieved)}/s)`, stages),
     '',
-    `CPU used during phase 2 (cores, of ${cpus.length}; from /proc): ` +
-      p2.cpu.filter((c) => c.cores >= 0.005).map((c) => `${c.component} ${fmt(c.cores, 2)}`).join(', ') + '.',
+    `CPU used during phase 2 (cores, of ${cpus.length}; from /proc): ${cpuList(p2.cpu)}.`,
     '',
   );
   for (const p of paths) lines.push(`- ${p.name}: mean marker-poll round trip ${fmt(p2.perPath.get(p)!.pollMs, 1)} ms under load (included in its latencies).`);
