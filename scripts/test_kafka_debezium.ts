@@ -15,6 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createClient } from '@clickhouse/client';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { ConnectClient, loadConnectorDefinitions } from './lib/connectors.js';
+import { temporaryKey } from './keys/temporary.js';
 
 loadDotEnv();
 const env = loadEndpoints();
@@ -25,10 +26,14 @@ const TIMEOUT_MS = 60_000;
 
 class CheckFailed extends Error {}
 
+// A key of this check's own, revoked when it ends (scripts/keys/temporary.ts).
+const key = await temporaryKey(env, 'test:kafka-debezium', ['users:write', 'telemetry:write']);
+
 async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const auth = { authorization: `Bearer ${key.token}` };
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { 'content-type': 'application/json', ...auth },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -130,5 +135,6 @@ try {
   console.error(`✘ ${err instanceof CheckFailed ? err.message : (err as Error).stack}`);
   process.exitCode = 1;
 } finally {
+  await key.revoke();
   await ch.close();
 }

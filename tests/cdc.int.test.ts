@@ -6,6 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type pg from 'pg';
 import { mulberry32 } from '../scripts/import/generator.js';
 import { describeDiff, TELEMETRY_EVENTS, USERS, waitForEquality } from '../scripts/lib/cdc-compare.js';
+import { sharedTestKey } from './support/api-keys.js';
 import { startApp, type RunningApp } from './support/apps.js';
 import {
   applyConnector,
@@ -100,9 +101,10 @@ function newEvent(rnd: Rnd, userId: number) {
 }
 
 async function call(url: string, method: string, body?: unknown): Promise<Response> {
+  const key = await sharedTestKey();
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? key.headers : { 'content-type': 'application/json', ...key.headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${url} → ${res.status}: ${await res.text()}`);

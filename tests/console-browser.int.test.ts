@@ -7,6 +7,7 @@ import { consoleTokenFile } from '../scripts/stack/console.js';
 import { up } from '../scripts/stack/stack.js';
 import { startBrowser, type BrowserSession, type Watched } from './support/browser.js';
 import { clickhouse, env, until } from './support/cdc.js';
+import { createTestKey } from './support/api-keys.js';
 import { postEvents, withTopic } from './support/console-data.js';
 
 /**
@@ -230,4 +231,30 @@ describe('console in the browser', () => {
       await w.page.close();
     });
   }
+
+  it("the CRM API's /docs takes a key under Authorize and Try it out answers with it", async () => {
+    const key = await createTestKey({ name: 'docs try-out', scopes: ['users:read'] });
+    const w = await browser.open();
+    await w.page.goto(`http://127.0.0.1:${env.CRM_API_PORT}/docs`);
+    const list = w.page.locator('#operations-users-get_users');
+    const tryList = async () => {
+      await list.locator('.opblock-summary').click();
+      await list.locator('.try-out__btn').click();
+      await list.locator('.execute').click();
+      const status = await list.locator('.live-responses-table .response-col_status').first().innerText();
+      await list.locator('.opblock-summary').click();
+      return status.trim();
+    };
+    // Without a key the answer is 401; the page says so instead of failing silently.
+    expect(await tryList()).toBe('401');
+    await w.page.locator('.auth-wrapper .authorize').click();
+    await w.page.locator('.modal-ux input').fill(key.token);
+    await w.page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
+    await w.page.locator('.modal-ux .btn-done').click();
+    expect(await tryList()).toBe('200');
+    await shot(w, 'crm-api-docs-authorized');
+    // 401 answers are the page's own test, not a problem of the page.
+    expect(w.problems.filter((p) => !p.includes('401'))).toEqual([]);
+    await w.page.close();
+  });
 });

@@ -4,6 +4,7 @@ import { analyticsEqual } from '../scripts/lib/analytics-compare.js';
 import { describeDiff, isEqual } from '../scripts/lib/cdc-compare.js';
 import { reportTable, runFault, TARGETS, type FaultResult } from '../scripts/faults/suite.js';
 import { loadStackConfig } from '../scripts/stack/config.js';
+import { createTestKey, type TestKey } from './support/api-keys.js';
 import { clickhouse, env, pools } from './support/cdc.js';
 
 /**
@@ -19,8 +20,11 @@ const ch = clickhouse();
 const admin = new Kafka({ clientId: 'faults-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
 const results: FaultResult[] = [];
 
+let apiKey: TestKey;
+
 beforeAll(async () => {
   await admin.connect();
+  apiKey = await createTestKey({ name: 'fault suite', scopes: ['users:write', 'telemetry:write'] });
 });
 
 afterAll(async () => {
@@ -37,6 +41,7 @@ describe('kill -9 under load, one process at a time', () => {
         ch,
         admin,
         ratePerS: 15,
+        apiKey: apiKey.token,
         beforeMs: 3_000,
         afterMs: 3_000,
         catchUpMs: 240_000,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedTestKey } from './support/api-keys.js';
 import { startApp, type RunningApp } from './support/apps.js';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { up } from '../scripts/stack/stack.js';
@@ -47,7 +48,7 @@ describe('npm run trace', () => {
     const uuid = randomUUID();
     const res = await fetch(`${api.url}/telemetry-events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...(await sharedTestKey()).headers },
       body: JSON.stringify({
         event_uuid: uuid,
         user_id: 1,

@@ -13,6 +13,7 @@ import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { temporaryKey, type TemporaryKey } from '../keys/temporary.js';
 import { loadStackConfig } from '../stack/config.js';
 import { up } from '../stack/stack.js';
 import { faultPassed, reportTable, runFault, TARGETS, type FaultResult, type Target } from './suite.js';
@@ -54,8 +55,10 @@ const admin = new Kafka({ clientId: 'faults', brokers: env.KAFKA_BROKERS, logLev
 const log = (line: string) => console.error(`[faults] ${line}`);
 
 const results: FaultResult[] = [];
+let key: TemporaryKey | undefined;
 try {
   await up(config, ['infrastructure', 'apps'], (l) => log(l));
+  key = await temporaryKey(env, 'fault suite', ['users:write', 'telemetry:write']);
   await admin.connect();
   const started = new Date();
   for (let round = 1; round <= num('rounds', values.rounds); round++) {
@@ -67,6 +70,7 @@ try {
         ch,
         admin,
         ratePerS: num('rate', values.rate),
+        apiKey: key.token,
         beforeMs: num('before-s', values['before-s']) * 1000,
         afterMs: num('after-s', values['after-s']) * 1000,
         catchUpMs: num('catch-up-s', values['catch-up-s']) * 1000,
@@ -79,6 +83,7 @@ try {
   console.log(`Fault suite, ${started.toISOString()}, rate ${values.rate} operations/s, ${values.rounds} round(s)\n`);
   console.log(reportTable(results));
 } finally {
+  await key?.revoke().catch((err: Error) => log(`could not revoke the suite's key ${key?.id}: ${err.message}`));
   await Promise.allSettled([admin.disconnect(), db.crm.end(), db.telemetry.end(), ch.close()]);
 }
 process.exit(results.every(faultPassed) ? 0 : 1);

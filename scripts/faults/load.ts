@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 export interface LoadOptions {
   crmUrl: string;
   telemetryUrl: string;
+  /** Sent with every write: a key with users:write and telemetry:write. */
+  apiKey: string;
   /** Operations per second (a batch counts as one). */
   ratePerS: number;
   /** Marks this run's users (e-mail) so they can be found later. */
@@ -65,7 +67,7 @@ export function startLoad(opts: LoadOptions): Load {
   const post = (url: string, body: unknown) => () =>
     fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': `faults-${opts.tag}-${seq}` },
+      headers: { 'content-type': 'application/json', 'x-request-id': `faults-${opts.tag}-${seq}`, authorization: `Bearer ${opts.apiKey}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(5_000),
     });

@@ -46,6 +46,8 @@ export interface FaultContext {
   ch: ClickHouseClient;
   admin: Admin;
   ratePerS: number;
+  /** The load's API key (scripts/keys/temporary.ts): users:write, telemetry:write. */
+  apiKey: string;
   /** Load before the kill and after the restart. */
   beforeMs: number;
   afterMs: number;
@@ -122,6 +124,7 @@ export async function runFault(target: Target, ctx: FaultContext): Promise<Fault
     crmUrl: `http://127.0.0.1:${ctx.config.env.CRM_API_PORT}`,
     telemetryUrl: `http://127.0.0.1:${ctx.config.env.TELEMETRY_API_PORT}`,
     ratePerS: ctx.ratePerS,
+    apiKey: ctx.apiKey,
     tag: `${target}-${Date.now()}`,
   });
   await sleep(ctx.beforeMs);

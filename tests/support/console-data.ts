@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import { createKafka } from '@cdc/kafka';
+import { sharedTestKey } from './api-keys.js';
 import { env } from './cdc.js';
 
 /**
@@ -27,7 +28,7 @@ export async function postEvents(userId: number, count: number, forUser: number)
   });
   const res = await fetch(`http://127.0.0.1:${env.TELEMETRY_API_PORT}/telemetry-events/batch`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await sharedTestKey()).headers },
     body: JSON.stringify({ events }),
   });
   if (res.status !== 200) throw new Error(`posting the console tests' events: ${res.status} ${await res.text()}`);

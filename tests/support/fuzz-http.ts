@@ -408,13 +408,16 @@ export interface FuzzHttp {
   summary(s: { api: string; statusNote?: string; stored: number; storedNote?: string; validNoun: string }): string;
 }
 
-/** The client side of one fuzz file, aimed at its in-process server (url read per request: set in beforeAll). */
-export function fuzzHttp(baseUrl: () => string): FuzzHttp {
+/**
+ * The client side of one fuzz file, aimed at its in-process server (url read per
+ * request: set in beforeAll), every request carrying `auth` (an API key's header).
+ */
+export function fuzzHttp(baseUrl: () => string, auth: () => Record<string, string>): FuzzHttp {
   const serverErrors: string[] = [];
   const tally: Tally = { invalid: 0, byStatus: new Map<number, number>(), fiveXX: 0, maxMs: 0, valid: 0, started: 0 };
 
   async function send(method: string, path: string, body?: Body, contentType: string | null = 'application/json'): Promise<Answer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...auth() };
     if (contentType !== null && body !== undefined) headers['content-type'] = contentType;
     const started = performance.now();
     const res = await fetch(baseUrl() + path, {

@@ -1,11 +1,11 @@
 import type { CrmDb } from '@cdc/db/crm';
+import { createApiKeyStore } from '@cdc/db/api-keys';
 import { createApiApp, createHttpMetrics, type ApiApp, type HttpMetrics } from '@cdc/http';
 import { postgresSpan, traceMethods } from '@cdc/tracing';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { mapDbError } from './db-errors.js';
-import { documentOperationalRoutes } from './routes/operations.js';
 import { registerUserRoutes } from './routes/users.js';
 import { createUsersRepository } from './users-repository.js';
 
@@ -15,7 +15,7 @@ export const VERSION = '0.1.0';
 export interface AppDeps {
   db: Pick<CrmDb, 'prisma' | 'pool'>;
   log: Logger;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes' | 'auth'>;
   /** Set when tracing is on: server spans, and a span per repository (Prisma) call under them. */
   tracer?: Tracer;
 }
@@ -36,6 +36,10 @@ export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
   // recovers without a restart.
   db.pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
 
+  // With tracing on, each call to the database is a span under the request's.
+  const traced = <T extends object>(target: T, table: string): T =>
+    tracer ? traceMethods(target, tracer, postgresSpan(db.pool.options.connectionString, table)) : target;
+
   const metrics = createHttpMetrics(SERVICE);
   metrics.observePool('crm', () => ({
     total: db.pool.totalCount,
@@ -52,7 +56,9 @@ export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
       'Users of the CRM (crm_db.public.users); every change is streamed to Kafka by Debezium.\n\n' +
       `Request bodies: application/json, at most ${kib} KiB (${config.maxBodyBytes} bytes; larger → 413). ` +
       'Every error is application/problem+json (RFC 9457); input errors (422) list every problem in `errors`. ' +
-      'While the database is unreachable, requests get 503 with Retry-After and /ready answers 503.',
+      'While the database is unreachable, requests get 503 with Retry-After and /ready answers 503.\n\n' +
+      'Every route but /health and the documentation needs an API key (`Authorization: Bearer cdc_…`, from ' +
+      '`npm run keys -- create`) with the scope the route names; use **Authorize** above to try them here.',
     log,
     metrics,
     maxBodyBytes: config.maxBodyBytes,
@@ -67,10 +73,11 @@ export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
     ],
     mapError: mapDbError,
     tracer,
+    // Keys are read from this service's own database, so the CRM API keeps working
+    // while the telemetry cluster is down (and the other way round).
+    auth: { config: config.auth, keys: traced(createApiKeyStore(db.pool), 'api_keys'), store: 'crm_db' },
   });
 
-  const users = createUsersRepository(db.prisma);
-  registerUserRoutes(app, tracer ? traceMethods(users, tracer, postgresSpan(db.pool.options.connectionString, 'users')) : users);
-  documentOperationalRoutes(app);
+  registerUserRoutes(app, traced(createUsersRepository(db.prisma), 'users'));
   return { app, metrics };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, parseEnv, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
+import { apiAuthEnv, httpServerEnv, toHttpServerTimeouts, type HttpServerTimeouts, endpointsSchema, logLevel, parseEnv, toApiAuthConfig, toTracingConfig, tracingEnv, type ApiAuthConfig, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -13,6 +13,10 @@ const schema = z.object({
   CRM_API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
   ...tracingEnv.shape,
+  // API keys, scopes, rate limits (docs/security.md).
+  ...apiAuthEnv.shape,
+  // Slow and idle clients (docs/security.md).
+  ...httpServerEnv.shape,
 });
 
 export interface Config {
@@ -24,6 +28,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Undefined: tracing off. */
   tracing: TracingConfig | undefined;
+  auth: ApiAuthConfig;
+  timeouts: HttpServerTimeouts;
   /**
    * Largest accepted request body. Part of the API contract (documented in the
    * OpenAPI description), not an environment knob: one user is far below 4 KiB,
@@ -45,6 +51,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolMax: e.CRM_DB_POOL_MAX,
     shutdownGraceMs: e.CRM_API_SHUTDOWN_GRACE_MS,
     tracing: toTracingConfig(e, 'crm-api'),
+    auth: toApiAuthConfig(e, 'crm-api', e.HOST),
+    timeouts: toHttpServerTimeouts(e),
     maxBodyBytes: MAX_BODY_BYTES,
   });
 }

@@ -19,6 +19,7 @@ const { app } = createApp({ db, log, config, tracer: tracing.tracer });
 const server = await startServer(app, {
   host: config.host,
   port: config.port,
+  timeouts: config.timeouts,
   log,
   graceMs: config.shutdownGraceMs,
   // After the last request: its spans are queued by then, and the flush is bounded

@@ -1,3 +1,4 @@
+import { AUDIT_INSERT, auditValues, type AuditEntry, type WriteBy } from '@cdc/db/api-keys';
 import { Prisma, type PrismaClient, type User as UserRow } from '@cdc/db/crm';
 import type { IncomingUser, User, UserPatch } from '@cdc/schemas';
 
@@ -8,12 +9,12 @@ export interface UserPage {
 }
 
 export interface UsersRepository {
-  create(input: IncomingUser): Promise<User>;
+  create(input: IncomingUser, by: WriteBy): Promise<User>;
   get(id: number): Promise<User | null>;
   /** Rows with id > afterId in id order: stable under concurrent inserts and deletes. */
   list(opts: { limit: number; afterId?: number }): Promise<UserPage>;
-  update(id: number, patch: UserPatch): Promise<User | null>;
-  delete(id: number): Promise<boolean>;
+  update(id: number, patch: UserPatch, by: WriteBy): Promise<User | null>;
+  delete(id: number, by: WriteBy): Promise<boolean>;
 }
 
 export function toUser(row: UserRow): User {
@@ -34,27 +35,37 @@ export function toUser(row: UserRow): User {
 // Prisma's "record to update/delete does not exist".
 const isNotFound = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025';
 
+type Tx = Prisma.TransactionClient;
+
+// Field names only: the audit log must hold no personal data (docs/security.md).
+const audit = (tx: Tx, by: WriteBy, action: string, id: number, detail: AuditEntry['detail'] = {}) =>
+  tx.$executeRawUnsafe(AUDIT_INSERT, ...auditValues({ ...by, action, target: `users/${id}`, detail }));
+
 /**
- * Database errors (outage, duplicate e-mail) are left to propagate: the app maps
- * them to HTTP in one place (db-errors.ts).
+ * Every write and its audit entry commit together or not at all. Database errors
+ * (outage, duplicate e-mail) are left to propagate: the app maps them to HTTP in one
+ * place (db-errors.ts).
  */
 export function createUsersRepository(prisma: PrismaClient): UsersRepository {
   return {
-    async create(input) {
-      // Listing the columns keeps id, user_uuid and registered_at database-owned
-      // even if the contract ever grows a field with one of those names.
-      const row = await prisma.user.create({
-        data: {
-          name: input.name,
-          email: input.email,
-          age: input.age,
-          gender: input.gender,
-          country: input.country,
-          address: input.address,
-          phone: input.phone,
-        },
+    async create(input, by) {
+      return prisma.$transaction(async (tx) => {
+        // Listing the columns keeps id, user_uuid and registered_at database-owned
+        // even if the contract ever grows a field with one of those names.
+        const row = await tx.user.create({
+          data: {
+            name: input.name,
+            email: input.email,
+            age: input.age,
+            gender: input.gender,
+            country: input.country,
+            address: input.address,
+            phone: input.phone,
+          },
+        });
+        await audit(tx, by, 'users.create', row.id);
+        return toUser(row);
       });
-      return toUser(row);
     },
 
     async get(id) {
@@ -77,9 +88,10 @@ export function createUsersRepository(prisma: PrismaClient): UsersRepository {
       };
     },
 
-    async update(id, patch) {
+    async update(id, patch, by) {
       try {
-        const row = await prisma.user.update({
+        return await prisma.$transaction(async (tx) => {
+        const row = await tx.user.update({
           where: { id },
           data: {
             name: patch.name,
@@ -91,16 +103,21 @@ export function createUsersRepository(prisma: PrismaClient): UsersRepository {
             phone: patch.phone,
           },
         });
+        await audit(tx, by, 'users.update', id, { fields: Object.keys(patch).sort() });
         return toUser(row);
+        });
       } catch (err) {
         if (isNotFound(err)) return null;
         throw err;
       }
     },
 
-    async delete(id) {
-      const { count } = await prisma.user.deleteMany({ where: { id } });
-      return count > 0;
+    async delete(id, by) {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.user.deleteMany({ where: { id } });
+        if (count > 0) await audit(tx, by, 'users.delete', id);
+        return count > 0;
+      });
     },
   };
 }

@@ -24,8 +24,16 @@ describe('config', () => {
       dbPoolMax: 10,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 64 * 1024,
+      auth: { mode: 'required', opsEndpoints: 'key', keyCacheMs: 5_000, defaultRatePerSecond: 100 },
+      timeouts: { headersMs: 10_000, requestMs: 60_000 },
     });
     expect(MAX_BODY_BYTES).toBe(65_536);
+  });
+
+  it('refuses API_AUTH=off unless the API listens on loopback only', () => {
+    expect(loadConfig({ API_AUTH: 'off' }).auth.mode).toBe('off');
+    expect(() => loadConfig({ API_AUTH: 'off', HOST: '0.0.0.0' })).toThrow(/API_AUTH: off is allowed only with HOST on loopback/);
+    expect(() => loadConfig({ API_AUTH: 'none' })).toThrow(ConfigError);
   });
 
   it('lists every bad variable at once', () => {

@@ -60,7 +60,8 @@ import {
 } from '../../../tests/support/fuzz-http.js';
 import { createApp } from '../src/app.js';
 import { MAX_BODY_BYTES } from '../src/config.js';
-import { CRM_DATABASE_URL } from './support.js';
+import { CRM_DATABASE_URL, KEY } from './support.js';
+import { DEFAULT_API_AUTH } from '../../../tests/support/api-keys.js';
 
 // ---------------------------------------------------------------- markers
 
@@ -251,7 +252,7 @@ const badCursor = fc
 
 let db: CrmDb;
 let server: RunningServer;
-const { serverErrors, tally, send, problemOf, summary } = fuzzHttp(() => server.url);
+const { serverErrors, tally, send, problemOf, summary } = fuzzHttp(() => server.url, () => KEY.headers);
 
 /** Ids this file created (hostile valid users, PATCH targets): the only rows it deletes. */
 const createdIds: number[] = [];
@@ -267,7 +268,7 @@ async function rowOf(id: number): Promise<Record<string, unknown> | undefined> {
 beforeAll(async () => {
   const log = pino({ level: 'warn' }, { write: (s: string) => void serverErrors.push(s) });
   db = createCrmDb(CRM_DATABASE_URL);
-  const { app } = createApp({ db, log, config: { maxBodyBytes: MAX_BODY_BYTES } });
+  const { app } = createApp({ db, log, config: { maxBodyBytes: MAX_BODY_BYTES, auth: DEFAULT_API_AUTH } });
   server = await startServer(app, { host: '127.0.0.1', port: 0, log, graceMs: 2000 });
   tally.started = performance.now();
   // Users that invalid PATCHes aim at; they must come out unchanged.

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp, countByEmail, deleteByEmails, uniqueEmail } from './support.js';
+import { buildApp, countByEmail, deleteByEmails, KEY, uniqueEmail } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -75,7 +75,7 @@ describe('graceful shutdown (main.ts as its own process)', () => {
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(
       `POST /users HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${body.length}\r\nX-Request-Id: sigterm-drain\r\n\r\n`,
+        `Content-Length: ${body.length}\r\nX-Request-Id: sigterm-drain\r\nAuthorization: ${KEY.headers.authorization}\r\n\r\n`,
     );
     socket.write(body.subarray(0, 10));
     await new Promise((r) => setTimeout(r, 300));

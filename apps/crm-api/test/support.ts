@@ -6,9 +6,16 @@ import { pino } from 'pino';
 import { expect } from 'vitest';
 import { createApp, type CrmApp } from '../src/app.js';
 import { MAX_BODY_BYTES } from '../src/config.js';
+import { DEFAULT_API_AUTH, sharedTestKey, withKey, type TestKey } from '../../../tests/support/api-keys.js';
 
 loadDotEnv();
 export const CRM_DATABASE_URL = loadEndpoints().CRM_DATABASE_URL;
+
+/** An all-scopes key in the tests' databases; buildApp's requests carry it unless they set their own. */
+export const KEY: TestKey = await sharedTestKey();
+
+/** fetch with KEY's Authorization header, unless `init` sets its own. */
+export const apiFetch = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, withKey(KEY, init));
 
 /**
  * Unique per call: other suites write to the same table at the same time. Kept
@@ -24,13 +31,21 @@ export interface TestApp extends CrmApp {
   logLines: () => Record<string, unknown>[];
 }
 
-/** createApp on a real database, logging into memory so tests can read the lines. */
+/**
+ * createApp on a real database, logging into memory so tests can read the lines.
+ * app.request sends KEY unless the request has an Authorization header of its own.
+ */
 export function buildApp(databaseUrl = CRM_DATABASE_URL): TestApp {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
   const db = createCrmDb(databaseUrl);
-  const app = createApp({ db, log, config: { maxBodyBytes: MAX_BODY_BYTES } });
-  return { ...app, db, logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  const built = createApp({ db, log, config: { maxBodyBytes: MAX_BODY_BYTES, auth: DEFAULT_API_AUTH } });
+  const request: typeof built.app.request = (input, init, ...rest) =>
+    input instanceof Request
+      ? built.app.request(new Request(input, withKey(KEY, { headers: input.headers })), init, ...rest)
+      : built.app.request(input, withKey(KEY, init ?? {}), ...rest);
+  const app = Object.assign(Object.create(built.app) as typeof built.app, { request });
+  return { ...built, app, db, logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 export function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/lib/net.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { SpanKindCode, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../tests/support/otlp-receiver.js';
-import { json, uniqueEmail } from './support.js';
+import { apiFetch, json, uniqueEmail } from './support.js';
 
 /**
  * OpenTelemetry on the real crm-api process, exporting OTLP/HTTP JSON to a stand-in
@@ -54,7 +54,7 @@ describe('crm-api tracing', () => {
   it('puts the Prisma call under the request’s span, in the caller’s trace, and the trace id in the response and logs', async () => {
     const ctx = caller();
     const email = uniqueEmail('trace');
-    const res = await fetch(`${api.url}/users`, json('POST', { name: 'Traced user', email }, { traceparent: ctx.traceparent }));
+    const res = await apiFetch(`${api.url}/users`, json('POST', { name: 'Traced user', email }, { traceparent: ctx.traceparent }));
     expect(res.status, await res.clone().text()).toBe(201);
     const user = (await res.json()) as { id: number };
     expect(res.headers.get('x-trace-id')).toBe(ctx.traceId);
@@ -82,19 +82,19 @@ describe('crm-api tracing', () => {
 
     // Clean-up through the API, traced as well (a route with a parameter).
     const del = caller();
-    expect((await fetch(`${api.url}/users/${user.id}`, { method: 'DELETE', headers: { traceparent: del.traceparent } })).status).toBe(204);
+    expect((await apiFetch(`${api.url}/users/${user.id}`, { method: 'DELETE', headers: { traceparent: del.traceparent } })).status).toBe(204);
     const deleted = await traceOf(del.traceId, 'delete users');
     expect(deleted.server.name).toBe('DELETE /users/:id');
   });
 
   it('marks the failed database call, but not the request, when a client error (409) results', async () => {
     const email = uniqueEmail('trace-dup');
-    const first = await fetch(`${api.url}/users`, json('POST', { name: 'First', email }));
+    const first = await apiFetch(`${api.url}/users`, json('POST', { name: 'First', email }));
     expect(first.status).toBe(201);
     const { id } = (await first.json()) as { id: number };
     try {
       const ctx = caller();
-      const dup = await fetch(`${api.url}/users`, json('POST', { name: 'Second', email }, { traceparent: ctx.traceparent }));
+      const dup = await apiFetch(`${api.url}/users`, json('POST', { name: 'Second', email }, { traceparent: ctx.traceparent }));
       expect(dup.status).toBe(409);
       const { server, children } = await traceOf(ctx.traceId, 'create users');
       expect(server.statusCode).toBe(0);
@@ -104,7 +104,7 @@ describe('crm-api tracing', () => {
       expect(create.events).toContain('exception');
       expect(create.attributes['error.type']).toBe('P2002');
     } finally {
-      await fetch(`${api.url}/users/${id}`, { method: 'DELETE' });
+      await apiFetch(`${api.url}/users/${id}`, { method: 'DELETE' });
     }
   });
 
@@ -114,14 +114,15 @@ describe('crm-api tracing', () => {
     const down = await startApp('crm-api', { ...tracingEnv(receiver), CRM_DATABASE_URL: deadDb });
     try {
       const ctx = caller();
-      const res = await fetch(`${down.url}/users/1`, { headers: { traceparent: ctx.traceparent } });
+      const res = await apiFetch(`${down.url}/users/1`, { headers: { traceparent: ctx.traceparent } });
       expect(res.status).toBe(503);
       expect(res.headers.get('x-trace-id')).toBe(ctx.traceId);
-      const { server, children } = await traceOf(ctx.traceId, 'get users');
+      const { server, children } = await traceOf(ctx.traceId, 'find api_keys');
       expect(server).toMatchObject({ name: 'GET /users/:id', statusCode: 2, attributes: { 'http.response.status_code': 503 } });
       expect(server.attributes['error.type']).toBeTruthy();
       expect(server.events).toContain('exception');
-      expect(children.find((s) => s.name === 'get users')!.statusCode).toBe(2);
+      // The first call to fail is the key check's read of auth.api_keys, before the route runs.
+      expect(children.find((s) => s.name === 'find api_keys')!.statusCode).toBe(2);
     } finally {
       await down.stop();
     }

@@ -425,7 +425,7 @@ describe('the frame', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths['/users']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/users/{id}']!).sort()).toEqual(['delete', 'get', 'patch']);
-    expect(Object.keys(doc.paths['/users']!.post!.responses).sort()).toEqual(['201', '400', '409', '413', '415', '422', '500', '503']);
+    expect(Object.keys(doc.paths['/users']!.post!.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503']);
     expect(Object.keys(doc.paths['/users/{id}']!.patch!.responses)).toEqual(expect.arrayContaining(['200', '404', '409', '422']));
     expect(Object.keys(doc.paths['/users/{id}']!.delete!.responses)).toEqual(expect.arrayContaining(['204', '404']));
     expect(JSON.stringify(doc.paths['/users']!.post!.requestBody)).toContain('#/components/schemas/IncomingUser');
@@ -435,6 +435,7 @@ describe('the frame', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['User', 'IncomingUser', 'UserPatch', 'UserPage', 'Problem']));
     expect(doc.info.description).toContain(`${MAX_BODY_BYTES} bytes`);
     expect(doc.paths['/ready']).toBeDefined();
+    expect(doc.paths['/users']!.post!).toMatchObject({ security: [{ apiKey: ['users:write'] }] });
   });
 
   it('/docs serves the Swagger UI page', async () => {

@@ -20,6 +20,11 @@
  * The machine is shared (other processes come and go), so COPY and the API are
  * measured in alternation, `rounds` times, and each ratio is API/COPY of the same
  * round; the report gives every round and the median.
+ *
+ * Authentication: the API runs as deployed, requiring a key (a temporary one with
+ * telemetry:write and no rate limit, revoked at the end); a second API process with
+ * API_AUTH=off takes the same batches in the same rounds, and the report gives the
+ * ratio of the two: what the key check and the audit entry cost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +41,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { mulberry32 } from '../../../scripts/import/generator.js';
+import { temporaryKey, type TemporaryKey } from '../../../scripts/keys/temporary.js';
 import { freePort } from '../../../scripts/lib/net.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -61,7 +67,8 @@ const SINGLE_SECONDS = Number(args['single-seconds']);
 const STEP_SECONDS = Number(args['step-seconds']);
 
 loadDotEnv(path.join(REPO_ROOT, '.env'));
-const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
+const ENDPOINTS = loadEndpoints();
+const DATABASE_URL = ENDPOINTS.TELEMETRY_DATABASE_URL;
 
 // ---------------------------------------------------------------- events
 
@@ -154,11 +161,22 @@ async function copyBaseline(events: BenchEvent[]): Promise<number> {
 // ---------------------------------------------------------------- API
 
 
-async function startApi(): Promise<{ url: string; child: ChildProcess }> {
+interface Api {
+  url: string;
+  child: ChildProcess;
+  /** What every request sends: the key's Authorization header, or nothing with API_AUTH=off. */
+  headers: Record<string, string>;
+}
+
+let key: TemporaryKey | undefined;
+
+async function startApi(auth: 'required' | 'off' = 'required'): Promise<Api> {
   const port = await freePort();
+  key ??= await temporaryKey(ENDPOINTS, 'bench:ingest', ['telemetry:write', 'ops:read']);
+  const headers: Record<string, string> = auth === 'off' ? {} : { authorization: `Bearer ${key.token}` };
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/telemetry-api/src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', TELEMETRY_API_PORT: String(port), TELEMETRY_DATABASE_URL: DATABASE_URL },
+    env: { ...process.env, HOST: '127.0.0.1', TELEMETRY_API_PORT: String(port), TELEMETRY_DATABASE_URL: DATABASE_URL, API_AUTH: auth },
     // Production log level (info: one access-log line per request), written nowhere.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -167,7 +185,7 @@ async function startApi(): Promise<{ url: string; child: ChildProcess }> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/ready`)).ok) return { url, child };
+      if ((await fetch(`${url}/ready`, { headers })).ok) return { url, child, headers };
     } catch {
       // not listening yet
     }
@@ -176,15 +194,15 @@ async function startApi(): Promise<{ url: string; child: ChildProcess }> {
   }
 }
 
-async function postBatches(url: string, bodies: string[], concurrency: number): Promise<{ seconds: number; inserted: number }> {
+async function postBatches(api: Api, bodies: string[], concurrency: number): Promise<{ seconds: number; inserted: number }> {
   let next = 0;
   let inserted = 0;
   const worker = async () => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
-      const res = await fetch(`${url}/telemetry-events/batch`, {
+      const res = await fetch(`${api.url}/telemetry-events/batch`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...api.headers },
         body,
       });
       const text = await res.text();
@@ -208,19 +226,19 @@ interface SingleRun {
   non2xx: number;
 }
 
-function singleEventLoad(url: string, rate: number, seconds: number, seed: number): Promise<SingleRun> {
+function singleEventLoad(api: Api, rate: number, seconds: number, seed: number): Promise<SingleRun> {
   const rnd = prng(seed);
   let i = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url: `${url}/telemetry-events`,
+        url: `${api.url}/telemetry-events`,
         // Enough sockets that the fixed rate, not the connection count, sets the pace.
         connections: Math.max(10, Math.ceil(rate / 50)),
         overallRate: rate,
         duration: seconds,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...api.headers },
         requests: [
           {
             setupRequest: (req) => {
@@ -283,7 +301,8 @@ function batchBodies(events: BenchEvent[]): string[] {
   return bodies;
 }
 
-async function stopApi(api: { child: ChildProcess }): Promise<void> {
+async function stopApi(api: Api | undefined): Promise<void> {
+  if (!api) return;
   if (api.child.exitCode !== null) return;
   const exited = once(api.child, 'exit');
   api.child.kill('SIGTERM');
@@ -291,9 +310,9 @@ async function stopApi(api: { child: ChildProcess }): Promise<void> {
 }
 
 /** Warm-up (JIT, prepared statements, pool connections), not measured. */
-async function warmUp(url: string, batches: boolean): Promise<void> {
-  if (batches) await postBatches(url, batchBodies(generate(4 * BATCH, 1)), 2);
-  await singleEventLoad(url, 200, 3, 1);
+async function warmUp(api: Api, batches: boolean): Promise<void> {
+  if (batches) await postBatches(api, batchBodies(generate(4 * BATCH, 1)), 2);
+  await singleEventLoad(api, 200, 3, 1);
   await cleanUp();
 }
 
@@ -305,56 +324,74 @@ async function main(): Promise<void> {
   interface Round {
     copyRate: number;
     api: Map<number, number>;
+    /** The same batches through the API with API_AUTH=off. */
+    open: Map<number, number>;
   }
   const rounds: Round[] = [];
   let api = await startApi();
+  let open: Api | undefined = await startApi('off');
   try {
     say('API warm-up …');
-    await warmUp(api.url, true);
+    await warmUp(api, true);
+    await warmUp(open, true);
     for (let r = 1; r <= ROUNDS; r++) {
       say(`round ${r}/${ROUNDS}: COPY ${fmt(N)} rows …`);
       const copyEvents = generate(N);
       const copySeconds = await copyBaseline(copyEvents);
       if ((await countOwn(copyEvents.map((e) => e.event_uuid))) !== N) throw new Error('COPY did not store every row');
       await cleanUp();
-      const round: Round = { copyRate: N / copySeconds, api: new Map() };
+      const round: Round = { copyRate: N / copySeconds, api: new Map(), open: new Map() };
       say(`  ${fmt(round.copyRate)} rows/s`);
       for (const concurrency of CONCURRENCY) {
-        const events = generate(N);
-        const bodies = batchBodies(events);
-        say(`round ${r}/${ROUNDS}: API ${bodies.length} batches of ${BATCH}, concurrency ${concurrency} …`);
-        const { seconds, inserted } = await postBatches(api.url, bodies, concurrency);
-        if (inserted !== N) throw new Error(`API inserted ${inserted} of ${N}`);
-        if ((await countOwn(events.map((e) => e.event_uuid))) !== N) throw new Error('API did not store every event');
-        round.api.set(concurrency, N / seconds);
-        say(`  ${fmt(N / seconds)} events/s (ratio ${fmt(N / seconds / round.copyRate, 2)})`);
-        await cleanUp();
+        // Which of the two goes first alternates by round, so neither always meets a warmer machine.
+        const order = r % 2 ? ([[api, round.api], [open, round.open]] as const) : ([[open, round.open], [api, round.api]] as const);
+        for (const [target, into] of order) {
+          const events = generate(N);
+          const bodies = batchBodies(events);
+          const label = target === api ? 'API' : 'API (auth off)';
+          say(`round ${r}/${ROUNDS}: ${label} ${bodies.length} batches of ${BATCH}, concurrency ${concurrency} …`);
+          const { seconds, inserted } = await postBatches(target, bodies, concurrency);
+          if (inserted !== N) throw new Error(`${label} inserted ${inserted} of ${N}`);
+          if ((await countOwn(events.map((e) => e.event_uuid))) !== N) throw new Error(`${label} did not store every event`);
+          into.set(concurrency, N / seconds);
+          say(`  ${fmt(N / seconds)} events/s (ratio to COPY ${fmt(N / seconds / round.copyRate, 2)})`);
+          await cleanUp();
+        }
       }
       rounds.push(round);
     }
 
     // 2. single events: first in the process that just took the batch load …
     say(`single events, after the batch load: ${SINGLE_SECONDS} s at 200 req/s …`);
-    const afterBatches = await singleEventLoad(api.url, 200, SINGLE_SECONDS, 7);
+    const afterBatches = await singleEventLoad(api, 200, SINGLE_SECONDS, 7);
     say(`  p50 ${afterBatches.p50} ms, p99 ${afterBatches.p99} ms`);
     await cleanUp();
 
     // … then in a fresh one, whose heap holds no garbage of 10,000-event batches.
     await stopApi(api);
+    await stopApi(open);
     api = await startApi();
-    await warmUp(api.url, false);
+    open = await startApi('off');
+    await warmUp(api, false);
+    await warmUp(open, false);
     say('GET /health, fresh process: 10 s at 200 req/s …');
     const floor = await healthLoad(api.url, 200, 10);
     say(`  p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
     say(`single events, fresh process: ${SINGLE_SECONDS} s at 200 req/s …`);
-    const fixed = await singleEventLoad(api.url, 200, SINGLE_SECONDS, 8);
+    const fixed = await singleEventLoad(api, 200, SINGLE_SECONDS, 8);
     say(`  p50 ${fixed.p50} ms, p99 ${fixed.p99} ms`);
     await cleanUp();
+    say(`single events, fresh process, auth off: ${SINGLE_SECONDS} s at 200 req/s …`);
+    const fixedOpen = await singleEventLoad(open, 200, SINGLE_SECONDS, 9);
+    say(`  p50 ${fixedOpen.p50} ms, p99 ${fixedOpen.p99} ms`);
+    await cleanUp();
+    await stopApi(open);
+    open = undefined;
 
     const steps: SingleRun[] = [];
     for (const rate of [200, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 4000]) {
       say(`single events: ${STEP_SECONDS} s at ${rate} req/s …`);
-      const run = await singleEventLoad(api.url, rate, STEP_SECONDS, rate);
+      const run = await singleEventLoad(api, rate, STEP_SECONDS, rate);
       steps.push(run);
       say(`  achieved ${fmt(run.achieved)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, errors ${run.errors}, non-2xx ${run.non2xx}`);
       await cleanUp();
@@ -373,6 +410,8 @@ async function main(): Promise<void> {
         `load average at the end ${os.loadavg().map((l) => fmt(l, 2)).join(' / ')}. PostgreSQL, the API (child ` +
         'process) and the load generator share the machine.',
       '',
+      'Every API row but those marked auth off ran with authentication on (a key checked per request, an audit entry per write).',
+      '',
       '| what | figure | rounds | how |',
       '|---|---|---|---|',
       `| COPY baseline, ${fmt(N)} rows | **${fmt(median(copyRates))} rows/s** (median) | ${copyRates.map((x) => fmt(x)).join(' · ')} | pg-copy-streams, one connection, text format, rows pre-rendered |`,
@@ -382,6 +421,12 @@ async function main(): Promise<void> {
       const ratios = rounds.map((r) => r.api.get(c)! / r.copyRate);
       lines.push(
         `| POST /telemetry-events/batch, ${fmt(N)} events, concurrency ${c} | **${fmt(median(rates))} events/s**, ratio to COPY **${fmt(median(ratios), 2)}** (medians) | ${rates.map((x, i) => `${fmt(x)} (${fmt(ratios[i]!, 2)})`).join(' · ')} | ${N / BATCH} batches of ${BATCH}, bodies pre-serialized |`,
+      );
+    }
+    for (const c of CONCURRENCY) {
+      const ratios = rounds.map((r) => r.api.get(c)! / r.open.get(c)!);
+      lines.push(
+        `| … auth off, concurrency ${c} | **${fmt(median(rounds.map((r) => r.open.get(c)!)))} events/s**; auth on / off **${fmt(median(ratios), 2)}** (median) | ${rounds.map((r, i) => `${fmt(r.open.get(c)!)} (${fmt(ratios[i]!, 2)})`).join(' · ')} | same batches, same rounds, API_AUTH=off |`,
       );
     }
     const bestC = CONCURRENCY.reduce((a, b) =>
@@ -394,6 +439,7 @@ async function main(): Promise<void> {
       `| GET /health at 200 req/s, 10 s, fresh process (no database; the floor of this machine and frame) | p50 **${floor.p50} ms**, p99 **${floor.p99} ms** | | achieved ${fmt(floor.achieved)} req/s |`,
       `| POST /telemetry-events at 200 req/s, ${SINGLE_SECONDS} s, right after the batch load (same process) | p50 **${afterBatches.p50} ms**, p99 **${afterBatches.p99} ms** | | achieved ${fmt(afterBatches.achieved)} req/s, errors ${afterBatches.errors}, non-2xx ${afterBatches.non2xx} |`,
       `| POST /telemetry-events at 200 req/s, ${SINGLE_SECONDS} s, fresh process | p50 **${fixed.p50} ms**, p99 **${fixed.p99} ms** | | achieved ${fmt(fixed.achieved)} req/s, errors ${fixed.errors}, non-2xx ${fixed.non2xx}; autocannon, fixed overall rate, latencies corrected for coordinated omission |`,
+      `| … the same, auth off | p50 **${fixedOpen.p50} ms**, p99 **${fixedOpen.p99} ms**; auth on / off: p50 ${fmt(fixed.p50 / fixedOpen.p50, 2)}, p99 ${fmt(fixed.p99 / fixedOpen.p99, 2)} | | achieved ${fmt(fixedOpen.achieved)} req/s, errors ${fixedOpen.errors}, non-2xx ${fixedOpen.non2xx} |`,
       ...steps.map(
         (st) =>
           `| … step ${st.target} req/s, ${STEP_SECONDS} s | achieved ${fmt(st.achieved)} req/s, p50 ${st.p50} ms, p99 ${st.p99} ms | | errors ${st.errors}, non-2xx ${st.non2xx} |`,
@@ -403,6 +449,7 @@ async function main(): Promise<void> {
     console.log(lines.join('\n'));
   } finally {
     await stopApi(api);
+    await stopApi(open);
   }
 }
 
@@ -417,6 +464,7 @@ main()
   })
   // Whatever happened, the benchmark's rows go (the API is stopped by then).
   .finally(async () => {
+    await key?.revoke();
     const removed = await cleanUp();
     if (removed > 0) console.error(`removed ${removed} leftover benchmark row(s)`);
     await pool.end();

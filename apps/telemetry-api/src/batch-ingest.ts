@@ -1,3 +1,4 @@
+import type { WriteBy } from '@cdc/db/api-keys';
 import type { InputIssue } from '@cdc/http';
 import { checkEvent, type NewEvent } from './event-input.js';
 import type { EventsRepository } from './events-repository.js';
@@ -28,7 +29,7 @@ const ATTEMPTS = 3;
  *   when its payload equals the stored one, else `conflict`.
  * Results come back one per item, in input order.
  */
-export async function ingestBatch(items: readonly unknown[], repo: EventsRepository, requestId: string | null): Promise<BatchOutcome> {
+export async function ingestBatch(items: readonly unknown[], repo: EventsRepository, by: WriteBy): Promise<BatchOutcome> {
   const results = new Array<ItemResult>(items.length);
   const valid = new Array<NewEvent | undefined>(items.length);
   // event_uuid → index of its first valid occurrence: the one offered for insertion.
@@ -58,7 +59,7 @@ export async function ingestBatch(items: readonly unknown[], repo: EventsReposit
     if (attempt > ATTEMPTS) {
       throw new Error(`${pending.length} event(s) neither inserted nor found after ${ATTEMPTS} attempts`);
     }
-    const now = await repo.insertMany(pending, requestId);
+    const now = await repo.insertMany(pending, by);
     for (const uuid of now) inserted.add(uuid);
     const rest = pending.filter((e) => !now.has(e.event_uuid));
     const found = await repo.findPayloads(rest.map((e) => e.event_uuid));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointsSchema, logLevel, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
+import { apiAuthEnv, httpServerEnv, toHttpServerTimeouts, type HttpServerTimeouts, endpointsSchema, logLevel, parseEnv, port, toApiAuthConfig, toTracingConfig, tracingEnv, type ApiAuthConfig, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -11,6 +11,10 @@ const schema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
   ...tracingEnv.shape,
+  // API keys, scopes, rate limits (docs/security.md).
+  ...apiAuthEnv.shape,
+  // Slow and idle clients (docs/security.md).
+  ...httpServerEnv.shape,
 });
 
 export interface Config {
@@ -21,6 +25,8 @@ export interface Config {
   logLevel: z.infer<typeof logLevel>;
   /** Undefined: tracing off. */
   tracing: TracingConfig | undefined;
+  auth: ApiAuthConfig;
+  timeouts: HttpServerTimeouts;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -32,5 +38,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     poolMax: e.TELEMETRY_DB_POOL_MAX,
     logLevel: e.LOG_LEVEL,
     tracing: toTracingConfig(e, 'telemetry-api'),
+    auth: toApiAuthConfig(e, 'telemetry-api', e.HOST),
+    timeouts: toHttpServerTimeouts(e),
   };
 }

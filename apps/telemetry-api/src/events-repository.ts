@@ -1,3 +1,4 @@
+import type { WriteBy } from '@cdc/db/api-keys';
 import type pg from 'pg';
 import type { TelemetryEvent } from '@cdc/schemas';
 import type { NewEvent } from './event-input.js';
@@ -11,9 +12,9 @@ import type { Payload } from './payload.js';
  */
 export interface EventsRepository {
   /** Inserts the event unless its event_uuid exists; either way returns the stored row. */
-  insertOrGet(event: NewEvent, requestId: string | null): Promise<{ inserted: boolean; stored: TelemetryEvent }>;
+  insertOrGet(event: NewEvent, by: WriteBy): Promise<{ inserted: boolean; stored: TelemetryEvent }>;
   /** Inserts the events whose event_uuid is new, in one statement; returns those uuids. */
-  insertMany(events: readonly NewEvent[], requestId: string | null): Promise<Set<string>>;
+  insertMany(events: readonly NewEvent[], by: WriteBy): Promise<Set<string>>;
   /** The stored payloads of these uuids (absent ones are simply missing from the map). */
   findPayloads(uuids: readonly string[]): Promise<Map<string, Payload & { event_uuid: string }>>;
   findByUuid(uuid: string): Promise<TelemetryEvent | undefined>;
@@ -30,13 +31,24 @@ const EVENT_COLUMNS = `id::text AS id, event_uuid::text AS event_uuid, ${PAYLOAD
 const INSERT_COLUMNS = `event_uuid, user_id, prosthesis_type, muscle_group, signal_frequency, signal_duration,
   signal_amplitude, event_timestamp, request_id`;
 
+// Every insert writes its audit entry (docs/security.md) in the same statement, as a
+// data-modifying CTE: the rows and the entry commit together, with no extra round
+// trip. The entry counts rows and names the request; it holds no values. $9 is the
+// request id and $10 the key id in every statement below.
+const AUDIT = (target: string, detail: string) =>
+  `INSERT INTO auth.audit_log (key_id, request_id, action, target, detail)
+   SELECT $10::text, $9::text, 'telemetry.insert', ${target}, ${detail} FROM ins`;
+
 // Named statements are parsed and planned once per connection.
 const INSERT_ONE = {
   name: 'telemetry_events_insert_one',
-  text: `INSERT INTO telemetry_events (${INSERT_COLUMNS})
-         VALUES ($1::uuid, $2::int4, $3, $4, $5::int4, $6::int4, $7::float8, $8::timestamptz, $9::text)
-         ON CONFLICT (event_uuid) DO NOTHING
-         RETURNING ${EVENT_COLUMNS}`,
+  text: `WITH ins AS (
+           INSERT INTO telemetry_events (${INSERT_COLUMNS})
+           VALUES ($1::uuid, $2::int4, $3, $4, $5::int4, $6::int4, $7::float8, $8::timestamptz, $9::text)
+           ON CONFLICT (event_uuid) DO NOTHING
+           RETURNING ${EVENT_COLUMNS}),
+         audit AS (${AUDIT(`'telemetry_events/' || event_uuid`, `'{"events":1}'::jsonb`)})
+         SELECT * FROM ins`,
 };
 
 // One statement for the whole batch, its rows as parallel arrays. The unnest()s sit
@@ -52,16 +64,22 @@ const UNNEST_ROWS = `SELECT unnest($1::uuid[]), unnest($2::int4[]), unnest($3::t
 // RETURNING list is not needed when every row goes in (measured for 5,000 rows:
 // 55–68 ms plain, 83–110 ms with ON CONFLICT … RETURNING). A duplicate fails the
 // whole statement, which then changes nothing, and the batch takes the path below.
+const BATCH_AUDIT = AUDIT(`'telemetry_events'`, `jsonb_build_object('events', count(*))`) + ' HAVING count(*) > 0';
+
 const INSERT_ALL = {
   name: 'telemetry_events_insert_all',
-  text: `INSERT INTO telemetry_events (${INSERT_COLUMNS}) ${UNNEST_ROWS}`,
+  text: `WITH ins AS (INSERT INTO telemetry_events (${INSERT_COLUMNS}) ${UNNEST_ROWS} RETURNING 1)
+         ${BATCH_AUDIT}`,
 };
 
 const INSERT_NEW = {
   name: 'telemetry_events_insert_new',
-  text: `INSERT INTO telemetry_events (${INSERT_COLUMNS}) ${UNNEST_ROWS}
-         ON CONFLICT (event_uuid) DO NOTHING
-         RETURNING event_uuid::text`,
+  text: `WITH ins AS (
+           INSERT INTO telemetry_events (${INSERT_COLUMNS}) ${UNNEST_ROWS}
+           ON CONFLICT (event_uuid) DO NOTHING
+           RETURNING event_uuid::text AS event_uuid),
+         audit AS (${BATCH_AUDIT})
+         SELECT event_uuid FROM ins`,
 };
 
 const UNIQUE_VIOLATION = '23505';
@@ -92,7 +110,7 @@ function toTelemetryEvent(row: TelemetryEvent): TelemetryEvent {
   };
 }
 
-function values(e: NewEvent, requestId: string | null): unknown[] {
+function values(e: NewEvent, by: WriteBy): unknown[] {
   return [
     e.event_uuid,
     e.user_id,
@@ -102,7 +120,8 @@ function values(e: NewEvent, requestId: string | null): unknown[] {
     e.signal_duration,
     e.signal_amplitude,
     e.event_timestamp,
-    requestId,
+    by.requestId,
+    by.keyId,
   ];
 }
 
@@ -140,9 +159,9 @@ export function createEventsRepository(pool: pg.Pool): EventsRepository {
   return {
     findByUuid,
 
-    async insertOrGet(event, requestId) {
+    async insertOrGet(event, by) {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const { rows } = await pool.query<TelemetryEvent>({ ...INSERT_ONE, values: values(event, requestId) });
+        const { rows } = await pool.query<TelemetryEvent>({ ...INSERT_ONE, values: values(event, by) });
         if (rows[0]) return { inserted: true, stored: toTelemetryEvent(rows[0]) };
         // A separate statement on purpose: it takes a new snapshot, which sees the
         // row a concurrent transaction committed while our INSERT waited on it.
@@ -152,7 +171,7 @@ export function createEventsRepository(pool: pg.Pool): EventsRepository {
       throw new Error(`event ${event.event_uuid}: neither inserted nor found after ${ATTEMPTS} attempts`);
     },
 
-    async insertMany(events, requestId) {
+    async insertMany(events, by) {
       if (events.length === 0) return new Set();
       // One lock order for every batch: two batches inserting the same new uuids in
       // different orders would otherwise wait on each other's unique-index entries
@@ -189,7 +208,8 @@ export function createEventsRepository(pool: pg.Pool): EventsRepository {
         plainArray(cols[5]),
         plainArray(cols[6]),
         plainArray(cols[7]),
-        requestId,
+        by.requestId,
+        by.keyId,
       ];
       try {
         await pool.query({ ...INSERT_ALL, values: arrays });

@@ -13,13 +13,14 @@ const log = pino({ name: SERVICE, level: config.logLevel, ...traceLogOptions(con
 const tracing = await startTracing(config.tracing, { serviceVersion: VERSION, log });
 
 const db = createTelemetryDb(config.databaseUrl, { max: config.poolMax });
-const { app } = createApp({ db, log, tracer: tracing.tracer });
+const { app } = createApp({ db, log, config, tracer: tracing.tracer });
 
 // The pool connects lazily: the service starts (and /health answers) while the
 // database is still down; /ready and the data routes say 503 until it is back.
 const server = await startServer(app, {
   host: config.host,
   port: config.port,
+  timeouts: config.timeouts,
   log,
   // After the last request: its spans are queued by then, and the flush is bounded
   // (a down collector cannot hold up the exit).

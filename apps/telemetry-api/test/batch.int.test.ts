@@ -11,6 +11,7 @@ import {
   startTestApi,
   storedRow,
   type TestApi,
+  apiFetch,
 } from './support.js';
 
 let api: TestApi;
@@ -168,7 +169,7 @@ describe('POST /telemetry-events/batch', () => {
 
   it('counts outcomes in cdc_telemetry_events_ingested_total', async () => {
     const read = async () => {
-      const text = await (await fetch(`${api.url}/metrics`)).text();
+      const text = await (await apiFetch(`${api.url}/metrics`)).text();
       return Object.fromEntries(
         [...text.matchAll(/^cdc_telemetry_events_ingested_total\{result="(\w+)"[^}]*\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
       );
@@ -225,7 +226,7 @@ describe('POST /telemetry-events/batch: a bad envelope is rejected as a whole', 
 
   it('wrong content type → 415, nothing stored', async () => {
     const event = makeEvent();
-    const res = await fetch(batchUrl, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: JSON.stringify({ events: [event] }) });
+    const res = await apiFetch(batchUrl, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: JSON.stringify({ events: [event] }) });
     await readProblem(res, 415);
     expect(await countByUuids([event.event_uuid])).toBe(0);
   });
@@ -250,8 +251,8 @@ describe('POST /telemetry-events/batch: a bad envelope is rejected as a whole', 
 it('GET of an event stored by a batch', async () => {
   const event = makeEvent();
   await postJson(batchUrl, { events: [event] });
-  const res = await fetch(`${api.url}/telemetry-events/${event.event_uuid}`);
+  const res = await apiFetch(`${api.url}/telemetry-events/${event.event_uuid}`);
   expect(res.status).toBe(200);
   expect(await res.json()).toMatchObject({ event_uuid: event.event_uuid, user_id: event.user_id });
-  expect((await fetch(`${api.url}/telemetry-events/${randomUUID()}`)).status).toBe(404);
+  expect((await apiFetch(`${api.url}/telemetry-events/${randomUUID()}`)).status).toBe(404);
 });

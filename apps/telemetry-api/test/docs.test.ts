@@ -1,12 +1,14 @@
 import { createTelemetryDb } from '@cdc/db/telemetry';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectEveryRouteScoped } from '../../../packages/http/test/every-route-scoped.js';
 import { expectOfflineDocs } from '../../../packages/http/test/offline-docs.js';
 import { createApp } from '../src/app.js';
+import { DEFAULT_API_AUTH } from '../../../tests/support/api-keys.js';
 
 // /docs and /openapi.json never touch the database: a pool that would fail to connect is enough.
 const db = createTelemetryDb('postgresql://telemetry:telemetry@127.0.0.1:1/none');
-const { app } = createApp({ db, log: pino({ level: 'silent' }) });
+const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { auth: DEFAULT_API_AUTH } });
 afterAll(() => db.close());
 
 describe('telemetry-api /docs', () => {
@@ -19,5 +21,15 @@ describe('telemetry-api /docs', () => {
     const doc = (await (await app.request('/openapi.json')).json()) as { info: { title: string }; paths: Record<string, unknown> };
     expect(doc.info.title).toBe('Telemetry API');
     expect(Object.keys(doc.paths)).toContain('/telemetry-events');
+  });
+
+  it('names the scope of every route that is not open', async () => {
+    expect(await expectEveryRouteScoped(app)).toEqual([
+      'GET /metrics ops:read',
+      'GET /ready ops:read',
+      'GET /telemetry-events/:event_uuid telemetry:read',
+      'POST /telemetry-events telemetry:write',
+      'POST /telemetry-events/batch telemetry:write',
+    ]);
   });
 });

@@ -15,6 +15,8 @@ import {
   storedRow,
   type TestApi,
   USER_BASE,
+  apiFetch,
+  KEY,
 } from './support.js';
 
 let api: TestApi;
@@ -171,7 +173,7 @@ describe('POST /telemetry-events: bad input is a problem+json and stores nothing
     ['form', { 'content-type': 'application/x-www-form-urlencoded' }],
   ])('wrong content type (%s) → 415', async (_, headers) => {
     const event = makeEvent();
-    const res = await fetch(eventsUrl, { method: 'POST', headers, body: JSON.stringify(event) });
+    const res = await apiFetch(eventsUrl, { method: 'POST', headers, body: JSON.stringify(event) });
     const problem = await readProblem(res, 415);
     expect(problem.type).toMatch(/unsupported-media-type$/);
     await expectNothingStored(event.event_uuid);
@@ -179,7 +181,7 @@ describe('POST /telemetry-events: bad input is a problem+json and stores nothing
 
   it('no content type → 415', async () => {
     const event = makeEvent();
-    const res = await fetch(eventsUrl, { method: 'POST', body: new Blob([JSON.stringify(event)]) });
+    const res = await apiFetch(eventsUrl, { method: 'POST', body: new Blob([JSON.stringify(event)]) });
     await readProblem(res, 415);
     await expectNothingStored(event.event_uuid);
   });
@@ -204,7 +206,7 @@ describe('POST /telemetry-events: bad input is a problem+json and stores nothing
     const event = makeEvent();
     const text = JSON.stringify(event).replace('{', `{${' '.repeat(70 * 1024)}`);
     const { status, type } = await new Promise<{ status: number; type: string }>((resolve, reject) => {
-      const req = request(eventsUrl, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = request(eventsUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...KEY.headers } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'] ?? '' }));
       });
@@ -301,7 +303,7 @@ describe('POST /telemetry-events: bad input is a problem+json and stores nothing
 
   it('counts rejected events in cdc_telemetry_events_ingested_total{result="invalid"}', async () => {
     const metric = async () => {
-      const text = await (await fetch(`${api.url}/metrics`)).text();
+      const text = await (await apiFetch(`${api.url}/metrics`)).text();
       return Number(/cdc_telemetry_events_ingested_total\{result="invalid"[^}]*\} (\d+)/.exec(text)?.[1]);
     };
     const before = await metric();
@@ -314,18 +316,18 @@ describe('GET /telemetry-events/{event_uuid}', () => {
   it('returns the stored event', async () => {
     const event = makeEvent();
     const created = await readJson(await postJson(eventsUrl, event));
-    const res = await fetch(`${eventsUrl}/${event.event_uuid}`);
+    const res = await apiFetch(`${eventsUrl}/${event.event_uuid}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(created);
   });
 
   it('an unknown event_uuid → 404 problem', async () => {
-    const problem = await readProblem(await fetch(`${eventsUrl}/${randomUUID()}`), 404);
+    const problem = await readProblem(await apiFetch(`${eventsUrl}/${randomUUID()}`), 404);
     expect(problem.type).toMatch(/not-found$/);
   });
 
   it('a malformed event_uuid → 422 problem naming the parameter', async () => {
-    const problem = await readProblem(await fetch(`${eventsUrl}/12345`), 422);
+    const problem = await readProblem(await apiFetch(`${eventsUrl}/12345`), 422);
     expect(errorPaths(problem)).toEqual(['param.event_uuid']);
   });
 });

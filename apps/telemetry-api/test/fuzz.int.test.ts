@@ -71,7 +71,8 @@ import {
 import { createApp } from '../src/app.js';
 import { INSTANT_RANGE_MESSAGE } from '../src/instant.js';
 import { BATCH_MAX_BODY_BYTES, SINGLE_MAX_BODY_BYTES } from '../src/limits.js';
-import { admin, DATABASE_URL, deleteTestRows, storedRow, USER_BASE, USER_SPAN } from './support.js';
+import { admin, DATABASE_URL, deleteTestRows, KEY, storedRow, USER_BASE, USER_SPAN } from './support.js';
+import { DEFAULT_API_AUTH } from '../../../tests/support/api-keys.js';
 
 // ---------------------------------------------------------------- ranges and instants
 
@@ -313,7 +314,7 @@ const RAW_SEGMENTS = ['%', '%%', '%ZZ', '%FF', '%C0%80', '%00', '%2e%2e%2f', '1%
 
 let db: TelemetryDb;
 let server: RunningServer;
-const { serverErrors, tally, send, count, problemOf, summary } = fuzzHttp(() => server.url);
+const { serverErrors, tally, send, count, problemOf, summary } = fuzzHttp(() => server.url, () => KEY.headers);
 /** Items of the batches answered item by item (each one invalid). */
 let batchItems = 0;
 
@@ -323,7 +324,7 @@ const singleStatus = (bytes: Uint8Array) => (bytes.length > SINGLE_MAX_BODY_BYTE
 beforeAll(async () => {
   const log = pino({ level: 'warn' }, { write: (s: string) => void serverErrors.push(s) });
   db = createTelemetryDb(DATABASE_URL);
-  const { app } = createApp({ db, log });
+  const { app } = createApp({ db, log, config: { auth: DEFAULT_API_AUTH } });
   server = await startServer(app, { host: '127.0.0.1', port: 0, log, graceMs: 2000 });
   tally.started = performance.now();
 });

@@ -18,6 +18,7 @@ import {
   startTcpProxy,
   startTestApi,
   type TestApi,
+  apiFetch,
 } from './support.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 describe('request ids and logs', () => {
   it('echoes an acceptable X-Request-Id and puts it in problem bodies', async () => {
-    const res = await fetch(`${api.url}/telemetry-events/00000000-0000-4000-8000-000000000000`, {
+    const res = await apiFetch(`${api.url}/telemetry-events/00000000-0000-4000-8000-000000000000`, {
       headers: { 'x-request-id': 'test-req.42' },
     });
     expect(res.headers.get('x-request-id')).toBe('test-req.42');
@@ -47,7 +48,7 @@ describe('request ids and logs', () => {
   });
 
   it('makes one up otherwise', async () => {
-    const res = await fetch(`${api.url}/health`);
+    const res = await apiFetch(`${api.url}/health`);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -67,23 +68,26 @@ describe('request ids and logs', () => {
 
 describe('operational endpoints', () => {
   it('/health is 200', async () => {
-    const res = await fetch(`${api.url}/health`);
+    const res = await apiFetch(`${api.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', service: 'telemetry-api' });
   });
 
   it('/ready is 200 when the database answers', async () => {
-    const res = await fetch(`${api.url}/ready`);
+    const res = await apiFetch(`${api.url}/ready`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ready', checks: [{ name: 'telemetry_db', ok: true }] });
   });
 
   it('/openapi.json documents every route, the schemas and the body limits', async () => {
-    const res = await fetch(`${api.url}/openapi.json`);
+    const res = await apiFetch(`${api.url}/openapi.json`);
     expect(res.status).toBe(200);
     const doc = await readJson(res);
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/metrics',
+      '/ready',
       '/telemetry-events',
       '/telemetry-events/batch',
       '/telemetry-events/{event_uuid}',
@@ -92,7 +96,7 @@ describe('operational endpoints', () => {
     expect(Object.keys(doc.paths['/telemetry-events/batch'])).toEqual(['post']);
     expect(Object.keys(doc.paths['/telemetry-events/{event_uuid}'])).toEqual(['get']);
     expect(Object.keys(doc.paths['/telemetry-events'].post.responses).sort()).toEqual(
-      ['200', '201', '400', '409', '413', '415', '422', '500', '503'],
+      ['200', '201', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503'],
     );
     expect(doc.paths['/telemetry-events'].post.responses['201'].headers.Location).toBeDefined();
     expect(doc.paths['/telemetry-events/{event_uuid}'].get.parameters[0]).toMatchObject({ name: 'event_uuid', in: 'path' });
@@ -107,7 +111,7 @@ describe('operational endpoints', () => {
   });
 
   it('/docs serves Swagger UI', async () => {
-    const res = await fetch(`${api.url}/docs`);
+    const res = await apiFetch(`${api.url}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
@@ -117,7 +121,7 @@ describe('operational endpoints', () => {
 
   it('/metrics has HTTP metrics, pool gauges and the ingest counter', async () => {
     await postJson(`${api.url}/telemetry-events`, makeEvent());
-    const res = await fetch(`${api.url}/metrics`);
+    const res = await apiFetch(`${api.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(/^cdc_http_requests_total\{method="POST",route="\/telemetry-events",status="201",service="telemetry-api"\} \d+/m);
@@ -131,7 +135,7 @@ describe('operational endpoints', () => {
   });
 
   it('unknown routes → 404 problem', async () => {
-    await readProblem(await fetch(`${api.url}/nope`), 404);
+    await readProblem(await apiFetch(`${api.url}/nope`), 404);
   });
 });
 
@@ -142,7 +146,7 @@ describe('database outage', () => {
     try {
       const before = makeEvent();
       expect((await postJson(`${outage.url}/telemetry-events`, before)).status).toBe(201);
-      expect((await fetch(`${outage.url}/ready`)).status).toBe(200);
+      expect((await apiFetch(`${outage.url}/ready`)).status).toBe(200);
 
       await proxy.stop();
 
@@ -150,8 +154,8 @@ describe('database outage', () => {
       const requests = {
         single: () => postJson(`${outage.url}/telemetry-events`, during),
         batch: () => postJson(`${outage.url}/telemetry-events/batch`, { events: [during] }),
-        get: () => fetch(`${outage.url}/telemetry-events/${before.event_uuid}`),
-        ready: () => fetch(`${outage.url}/ready`),
+        get: () => apiFetch(`${outage.url}/telemetry-events/${before.event_uuid}`),
+        ready: () => apiFetch(`${outage.url}/ready`),
       };
       for (const [name, send] of Object.entries(requests)) {
         const t0 = performance.now();
@@ -163,7 +167,7 @@ describe('database outage', () => {
         if (name !== 'ready') expect(res.headers.get('retry-after')).toBe('5');
       }
       // Alive all the same: an outage must not get the process restarted.
-      expect((await fetch(`${outage.url}/health`)).status).toBe(200);
+      expect((await apiFetch(`${outage.url}/health`)).status).toBe(200);
 
       await proxy.start();
 
@@ -174,8 +178,8 @@ describe('database outage', () => {
         if (status !== 503) break;
       }
       expect(status).toBe(201);
-      expect((await fetch(`${outage.url}/ready`)).status).toBe(200);
-      expect((await fetch(`${outage.url}/telemetry-events/${before.event_uuid}`)).status).toBe(200);
+      expect((await apiFetch(`${outage.url}/ready`)).status).toBe(200);
+      expect((await apiFetch(`${outage.url}/telemetry-events/${before.event_uuid}`)).status).toBe(200);
       expect(await countByUuids([before.event_uuid, during.event_uuid])).toBe(2);
     } finally {
       await outage.close();
@@ -200,13 +204,13 @@ describe('the process', () => {
       const url = `http://127.0.0.1:${port}`;
       for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
         try {
-          if ((await fetch(`${url}/health`)).ok) break;
+          if ((await apiFetch(`${url}/health`)).ok) break;
         } catch {
           // not listening yet
         }
         if (Date.now() > deadline) throw new Error(`did not start:\n${output}`);
       }
-      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      expect((await apiFetch(`${url}/ready`)).status).toBe(200);
 
       // A large batch in flight when the signal arrives still gets its answer.
       const events = Array.from({ length: 10_000 }, () => makeEvent());

@@ -7,11 +7,18 @@ import { createTelemetryDb, type TelemetryDb } from '@cdc/db/telemetry';
 import { startServer, type HttpMetrics, type ProblemBody, type RunningServer } from '@cdc/http';
 import type { IncomingTelemetryEvent } from '@cdc/schemas';
 import { createApp } from '../src/app.js';
+import { DEFAULT_API_AUTH, sharedTestKey, withKey, type TestKey } from '../../../tests/support/api-keys.js';
 import { freePort } from '../../../scripts/lib/net.js';
 export { freePort };
 
 loadDotEnv();
 export const DATABASE_URL = loadEndpoints().TELEMETRY_DATABASE_URL;
+
+/** An all-scopes key in the tests' databases: postJson and apiFetch send it unless told otherwise. */
+export const KEY: TestKey = await sharedTestKey();
+
+/** fetch with KEY's Authorization header, unless `init` sets its own. */
+export const apiFetch = (url: string, init: RequestInit = {}): Promise<Response> => fetch(url, withKey(KEY, init));
 
 /**
  * Other tests write to the same table at the same time: every event made here has a
@@ -80,13 +87,13 @@ export interface TestApi {
 export async function startTestApi(opts: { databaseUrl?: string; log?: Logger } = {}): Promise<TestApi> {
   const log = opts.log ?? silentLog;
   const db = createTelemetryDb(opts.databaseUrl ?? DATABASE_URL);
-  const { app, metrics } = createApp({ db, log });
+  const { app, metrics } = createApp({ db, log, config: { auth: DEFAULT_API_AUTH } });
   const server = await startServer(app, { host: '127.0.0.1', port: 0, log, graceMs: 2000, onClose: () => db.close() });
   return { url: server.url, db, metrics, server, close: () => server.close() };
 }
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, {
+  return apiFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),

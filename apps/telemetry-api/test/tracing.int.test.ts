@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../../../tests/support/apps.js';
 import { SpanKindCode, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../../tests/support/otlp-receiver.js';
-import { admin, deleteTestRows, makeEvent, postJson, sleep } from './support.js';
+import { admin, deleteTestRows, makeEvent, postJson, sleep, apiFetch } from './support.js';
 
 /**
  * OpenTelemetry end to end on the real app process (main.ts: config → SDK → pino
@@ -123,9 +123,9 @@ describe('tracing on (OTEL_TRACES_EXPORTER=otlp)', () => {
       OTEL_BSP_SCHEDULE_DELAY: '100',
     });
     try {
-      const health = await fetch(`${api.url}/health`);
+      const health = await apiFetch(`${api.url}/health`);
       expect(health.headers.get('x-trace-id')).toBeNull();
-      const res = await fetch(`${api.url}/telemetry-events/${randomUUID()}`);
+      const res = await apiFetch(`${api.url}/telemetry-events/${randomUUID()}`);
       expect(res.status).toBe(404);
       const traceId = res.headers.get('x-trace-id');
       expect(traceId).toMatch(/^[0-9a-f]{32}$/);

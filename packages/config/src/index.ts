@@ -121,3 +121,5 @@ export function loadEndpoints(env: Record<string, string | undefined> = process.
 }
 
 export * from './tracing.js';
+export * from './api-auth.js';
+export * from './http-server.js';

@@ -9,3 +9,4 @@ export * from './openapi.js';
 export * from './docs.js';
 export * from './database.js';
 export * from './tracing.js';
+export * from './auth/index.js';

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { routeOf } from './request-context.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -44,7 +45,7 @@ export function createHttpMetrics(service: string): HttpMetrics {
       await next();
     } finally {
       // routePath is '/*' for unmatched requests, which keeps 404 floods to one series.
-      const labels = { method: c.req.method, route: c.req.routePath, status: String(c.res.status) };
+      const labels = { method: c.req.method, route: routeOf(c), status: String(c.res.status) };
       requests.inc(labels);
       end(labels);
     }

@@ -37,6 +37,9 @@ export const ProblemType = {
   validation: `${TYPE_BASE}validation-error`,
   notFound: `${TYPE_BASE}not-found`,
   conflict: `${TYPE_BASE}conflict`,
+  unauthorized: `${TYPE_BASE}unauthorized`,
+  forbidden: `${TYPE_BASE}forbidden`,
+  rateLimited: `${TYPE_BASE}rate-limited`,
   unavailable: `${TYPE_BASE}dependency-unavailable`,
   internal: `${TYPE_BASE}internal-error`,
 } as const;

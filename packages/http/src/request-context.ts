@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import type { ApiCaller } from './auth/authenticate.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The route pattern the request matched (/users/:id), also when a middleware answered
+ * before the route ran (a 401 from the key check): the last matched handler's path,
+ * not the current one's. '/*' for a path no route matches.
+ */
+export const routeOf = (c: Context): string => routePath(c, -1);
 
 // Accept a caller's id only when it is safe to log and echo back.
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,6 +19,8 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface RequestVariables {
   requestId: string;
   log: Logger;
+  /** Set by the key check (auth/authenticate.ts) on every route that is not open. */
+  caller: ApiCaller;
 }
 
 /**
@@ -33,7 +44,7 @@ export function requestContext(log: Logger): MiddlewareHandler<{ Variables: Requ
         {
           method: c.req.method,
           path: c.req.path,
-          route: c.req.routePath,
+          route: routeOf(c),
           status: c.res.status,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
         },

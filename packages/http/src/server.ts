@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { HttpServerTimeouts } from '@cdc/config';
 import type { Logger } from 'pino';
 
 export interface RunningServer {
@@ -15,13 +16,25 @@ export interface ServeOptions {
   graceMs?: number;
   /** Release resources (database pools) after the last request has finished. */
   onClose?: () => Promise<void>;
+  /** Slow and idle clients are cut off after these (default 10 s for headers, 60 s per request). */
+  timeouts?: HttpServerTimeouts;
 }
 
 export function startServer(app: Hono<any>, opts: ServeOptions): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (err: Error) => reject(err);
-    server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, (info) => {
+    const timeouts = opts.timeouts ?? { headersMs: 10_000, requestMs: 60_000 };
+    const serverOptions = {
+      // A connection that sends nothing, or its headers a byte at a time, is in the
+      // headers phase: answered 408 and closed after headersMs. A body that trickles
+      // in is cut at requestMs. Both are checked every second, not Node's 30 s.
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: Math.max(timeouts.requestMs, timeouts.headersMs),
+      connectionsCheckingInterval: 1_000,
+      keepAliveTimeout: 5_000,
+    };
+    server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port, serverOptions }, (info) => {
       server.off('error', onError);
       const url = `http://${opts.host}:${info.port}`;
       opts.log.info({ url }, 'listening');

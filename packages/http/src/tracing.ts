@@ -11,7 +11,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { MiddlewareHandler } from 'hono';
-import type { RequestVariables } from './request-context.js';
+import { routeOf, type RequestVariables } from './request-context.js';
 
 /** The response header that names the request's trace (the id to search for in Jaeger). */
 export const TRACE_ID_HEADER = 'x-trace-id';
@@ -71,7 +71,7 @@ export function traceRequests(tracer: Tracer): MiddlewareHandler<{ Variables: Re
       throw err;
     }
     // '/*' is the catch-all of unmatched requests: no route, the name stays "{method}".
-    const route = c.req.routePath;
+    const route = routeOf(c);
     if (route && route !== '/*') {
       span.updateName(`${method} ${route}`);
       span.setAttribute(ATTR_HTTP_ROUTE, route);

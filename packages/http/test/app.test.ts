@@ -14,6 +14,8 @@ function makeApp(ready: () => Promise<void> = async () => {}) {
     metrics: createHttpMetrics('test'),
     readiness: [{ name: 'database', check: ready }],
     maxBodyBytes: 1024,
+    // This file is about the frame's other parts; auth.test.ts covers the key check.
+    auth: { config: { mode: 'off', opsEndpoints: 'open', keyCacheMs: 0, defaultRatePerSecond: 0 }, keys: { find: async () => undefined }, store: 'test_db' },
   });
   app.openapi(
     createRoute({

@@ -37,6 +37,7 @@ describe('swaggerDocsRoutes: Swagger UI from swagger-ui-dist, nothing from elsew
       metrics: createHttpMetrics('test'),
       readiness: [],
       maxBodyBytes: 1024,
+      auth: { config: { mode: 'off', opsEndpoints: 'open', keyCacheMs: 0, defaultRatePerSecond: 0 }, keys: { find: async () => undefined }, store: 'test_db' },
     });
     await expectOfflineDocs((p, i) => app.request(p, i));
     expect((await app.request('/docs')).headers.get('content-security-policy')).toBe(DOCS_CSP);

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ProblemType, type ApiApp } from '@cdc/http';
+import { ProblemType, requires, writeBy, type ApiApp } from '@cdc/http';
 import { IncomingUser, LIMITS, User, UserPatch } from '@cdc/schemas';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { problemResponse, problems } from '../problems.js';
@@ -67,6 +67,7 @@ const createUser = createRoute({
   path: '/users',
   tags: ['users'],
   summary: 'Register a user',
+  ...requires('users:write'),
   description: 'id, user_uuid and registered_at are set by the database; sending them is an error (unknown field).',
   request: { body: jsonBody(IncomingUser, 'The new user. Unknown fields are rejected.') },
   responses: {
@@ -74,7 +75,7 @@ const createUser = createRoute({
       ...userResponse('Created'),
       headers: z.object({ Location: z.string().openapi({ example: '/users/42' }) }),
     },
-    ...problems(400, 409, 413, 415, 422, 500, 503),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 429, 500, 503),
   },
 });
 
@@ -83,8 +84,9 @@ const getUser = createRoute({
   path: '/users/{id}',
   tags: ['users'],
   summary: 'Read one user',
+  ...requires('users:read'),
   request: { params: IdParams },
-  responses: { 200: userResponse('The user'), ...problems(404, 422, 500, 503) },
+  responses: { 200: userResponse('The user'), ...problems(401, 403, 404, 422, 429, 500, 503) },
 });
 
 const listUsers = createRoute({
@@ -92,13 +94,14 @@ const listUsers = createRoute({
   path: '/users',
   tags: ['users'],
   summary: 'List users in id order, one page at a time',
+  ...requires('users:read'),
   description:
     'Keyset pagination: follow next_cursor until it is null. Rows inserted or deleted meanwhile never ' +
     'shift the pages, so no row is skipped or repeated.',
   request: { query: ListQuery },
   responses: {
     200: { description: 'One page', content: { 'application/json': { schema: UserPage } } },
-    ...problems(422, 500, 503),
+    ...problems(401, 403, 422, 429, 500, 503),
   },
 });
 
@@ -107,9 +110,10 @@ const patchUser = createRoute({
   path: '/users/{id}',
   tags: ['users'],
   summary: 'Change some fields of a user',
+  ...requires('users:write'),
   description: 'Only the fields sent change. id, user_uuid and registered_at cannot be set (unknown fields).',
   request: { params: IdParams, body: jsonBody(UserPatch, 'At least one field of IncomingUser.') },
-  responses: { 200: userResponse('The user after the change'), ...problems(400, 404, 409, 413, 415, 422, 500, 503) },
+  responses: { 200: userResponse('The user after the change'), ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503) },
 });
 
 const deleteUser = createRoute({
@@ -117,8 +121,9 @@ const deleteUser = createRoute({
   path: '/users/{id}',
   tags: ['users'],
   summary: 'Delete a user',
+  ...requires('users:write'),
   request: { params: IdParams },
-  responses: { 204: { description: 'Deleted' }, ...problems(404, 422, 500, 503) },
+  responses: { 204: { description: 'Deleted' }, ...problems(401, 403, 404, 422, 429, 500, 503) },
 });
 
 const notFound = (id: number) => ({
@@ -131,7 +136,7 @@ const notFound = (id: number) => ({
 /** The /users resource. Database failures propagate to the app's error mapping. */
 export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
   app.openapi(createUser, async (c) => {
-    const user = await users.create(c.req.valid('json'));
+    const user = await users.create(c.req.valid('json'), writeBy(c));
     c.get('log').info({ user_id: user.id }, 'user created');
     c.header('Location', `/users/${user.id}`);
     return c.json(user, 201);
@@ -153,7 +158,7 @@ export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
   app.openapi(patchUser, async (c) => {
     const { id } = c.req.valid('param');
     const patch = c.req.valid('json');
-    const user = await users.update(id, patch);
+    const user = await users.update(id, patch, writeBy(c));
     if (!user) return problemResponse(c, notFound(id));
     c.get('log').info({ user_id: id, fields: Object.keys(patch) }, 'user updated');
     return c.json(user, 200);
@@ -161,7 +166,7 @@ export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
 
   app.openapi(deleteUser, async (c) => {
     const { id } = c.req.valid('param');
-    if (!(await users.delete(id))) return problemResponse(c, notFound(id));
+    if (!(await users.delete(id, writeBy(c)))) return problemResponse(c, notFound(id));
     c.get('log').info({ user_id: id }, 'user deleted');
     return c.body(null, 204);
   });

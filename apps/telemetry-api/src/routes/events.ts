@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { issuesFromZod, ProblemType, type ApiApp } from '@cdc/http';
+import { issuesFromZod, ProblemType, requires, writeBy, type ApiApp } from '@cdc/http';
 import { IncomingTelemetryEvent, LIMITS, TelemetryEvent } from '@cdc/schemas';
 import { ingestBatch } from '../batch-ingest.js';
 import { routeBodyLimit } from '../body-limit.js';
@@ -27,6 +27,7 @@ const postEvent = createRoute({
   path: '/telemetry-events',
   tags: ['telemetry'],
   summary: 'Store one EMG event (idempotent by event_uuid)',
+  ...requires('telemetry:write'),
   description:
     'Send an event_uuid to make retries safe: the same event_uuid with the same payload answers 200 with the ' +
     'stored event and stores nothing new; with a different payload it answers 409. Without an event_uuid the ' +
@@ -44,7 +45,7 @@ const postEvent = createRoute({
   responses: {
     201: eventResponse('Stored'),
     200: eventResponse('Already stored with the same payload (a retry); nothing changed'),
-    ...problems(400, 409, 413, 415, 422, 500, 503),
+    ...problems(400, 401, 403, 409, 413, 415, 422, 429, 500, 503),
   },
 });
 
@@ -53,6 +54,7 @@ const postBatch = createRoute({
   path: '/telemetry-events/batch',
   tags: ['telemetry'],
   summary: `Store up to ${LIMITS.batchMaxItems} events at once`,
+  ...requires('telemetry:write'),
   description:
     'Each item is validated and stored on its own: valid new events are stored even when other items are ' +
     'invalid, and the answer has one result per item, in input order, plus a summary. The same idempotency ' +
@@ -65,7 +67,7 @@ const postBatch = createRoute({
   },
   responses: {
     200: { description: 'Every item’s outcome', content: { 'application/json': { schema: BatchResponse } } },
-    ...problems(400, 413, 415, 422, 500, 503),
+    ...problems(400, 401, 403, 413, 415, 422, 429, 500, 503),
   },
 });
 
@@ -74,10 +76,11 @@ const getEvent = createRoute({
   path: '/telemetry-events/{event_uuid}',
   tags: ['telemetry'],
   summary: 'Read one event by its event_uuid',
+  ...requires('telemetry:read'),
   request: { params: EventUuidParams },
   responses: {
     200: { description: 'The stored event', content: { 'application/json': { schema: TelemetryEvent } } },
-    ...problems(404, 422, 500, 503),
+    ...problems(401, 403, 404, 422, 429, 500, 503),
   },
 });
 
@@ -92,7 +95,7 @@ export function registerEventRoutes(app: ApiApp, { repo, ingested }: EventRoutes
         ingested.inc({ result: 'invalid' });
         return invalidInput(c, checked.errors);
       }
-      const { inserted, stored } = await repo.insertOrGet(checked.event, c.get('requestId'));
+      const { inserted, stored } = await repo.insertOrGet(checked.event, writeBy(c));
       const headers = { Location: locationOf(stored.event_uuid) };
       if (inserted) {
         ingested.inc({ result: 'inserted' });
@@ -126,7 +129,7 @@ export function registerEventRoutes(app: ApiApp, { repo, ingested }: EventRoutes
 
   app.openapi(postBatch, async (c) => {
     const { events } = c.req.valid('json');
-    const outcome = await ingestBatch(events, repo, c.get('requestId'));
+    const outcome = await ingestBatch(events, repo, writeBy(c));
     for (const result of INGEST_RESULTS) {
       if (outcome.summary[result] > 0) ingested.inc({ result }, outcome.summary[result]);
     }

@@ -1,0 +1,4 @@
+export * from './authenticate.js';
+export * from './key-lookup.js';
+export * from './rate-limit.js';
+export * from './route-scopes.js';
