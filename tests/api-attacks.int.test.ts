@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, generateKey, type Scope } from '@cdc/auth';
 import { createPool } from '@cdc/db';
 import { revokeKey } from '../scripts/keys/keyring.js';
+import { loadStackConfig } from '../scripts/stack/config.js';
+import { up } from '../scripts/stack/stack.js';
 import { bearer, createTestKey, type TestKey } from './support/api-keys.js';
 import { startApp, type RunningApp } from './support/apps.js';
 import { env, pools } from './support/cdc.js';
@@ -15,16 +17,19 @@ import { holdSocket, timed, trickle, type HeldSocket } from './support/slow-clie
  * headers that try to route around the check; SQL through every parameter; slow and
  * idle connections. Every attempt must be refused with the right status and leave
  * nothing behind: no row, no changed row, no audit entry, no personal data in an
- * answer. The APIs run as processes, as deployed, against the tests' databases.
+ * answer. The APIs run as processes, as deployed, against the tests' databases; the
+ * stream processor's /query is the test stack's own.
  */
 
 const TAG = randomBytes(4).toString('hex');
 const ATTACK_USER_BASE = randomInt(100_000_000, 800_000_000);
-const TIMEOUTS = { API_HEADERS_TIMEOUT_MS: '3000', API_REQUEST_TIMEOUT_MS: '5000' };
+// /ready and /metrics behind ops:read (the default leaves them open), so they are attacked too.
+const TIMEOUTS = { API_HEADERS_TIMEOUT_MS: '3000', API_REQUEST_TIMEOUT_MS: '5000', API_OPS_ENDPOINTS: 'key' };
 
 const db = pools();
 let crm: RunningApp;
 let telemetry: RunningApp;
+const processorUrl = `http://127.0.0.1:${env.STREAM_PROCESSOR_PORT}`;
 let all: TestKey;
 const badKeys: string[] = [];
 let fixtureUser: Record<string, unknown> & { id: number; email: string; phone: string };
@@ -80,6 +85,8 @@ function requestFor(route: string): { base: string; method: string; path: string
     'telemetry GET /telemetry-events/{event_uuid}': () => ({ base: t(), method: 'GET', path: `/telemetry-events/${fixtureEvent}` }),
     'telemetry GET /ready': () => ({ base: t(), method: 'GET', path: '/ready' }),
     'telemetry GET /metrics': () => ({ base: t(), method: 'GET', path: '/metrics' }),
+    'processor GET /query': () => ({ base: processorUrl, method: 'GET', path: `/query?sql=${encodeURIComponent('SELECT email, phone FROM default.users LIMIT 5')}` }),
+    'processor POST /query': () => ({ base: processorUrl, method: 'POST', path: '/query', body: JSON.stringify({ sql: 'SELECT email, phone FROM default.users LIMIT 5' }) }),
   };
   const make = table[route];
   if (!make) throw new Error(`the attack suite has no request for ${route}: add one`);
@@ -89,7 +96,7 @@ function requestFor(route: string): { base: string; method: string; path: string
 /** Every route /openapi.json says needs a scope, with that scope. */
 async function securedRoutes(): Promise<{ route: string; scope: Scope }[]> {
   const out: { route: string; scope: Scope }[] = [];
-  for (const [app, base] of [['crm', crm.url], ['telemetry', telemetry.url]] as const) {
+  for (const [app, base] of [['crm', crm.url], ['telemetry', telemetry.url], ['processor', processorUrl]] as const) {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>> };
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -118,6 +125,7 @@ function refusedWith(a: Answer, status: number, what: string): void {
 }
 
 beforeAll(async () => {
+  await up(loadStackConfig(), ['apps']);
   [crm, telemetry] = await Promise.all([startApp('crm-api', TIMEOUTS), startApp('telemetry-api', TIMEOUTS)]);
   all = await createTestKey({ name: 'attack suite' });
   const { rows } = await db.crm.query(
@@ -149,6 +157,7 @@ describe('API keys on every route', () => {
       [
         'crm DELETE /users/{id}', 'crm GET /metrics', 'crm GET /ready', 'crm GET /users', 'crm GET /users/{id}', 'crm PATCH /users/{id}', 'crm POST /users',
         'telemetry GET /metrics', 'telemetry GET /ready', 'telemetry GET /telemetry-events/{event_uuid}', 'telemetry POST /telemetry-events', 'telemetry POST /telemetry-events/batch',
+        'processor GET /query', 'processor POST /query',
       ].sort(),
     );
     const revoked = await createTestKey({ name: 'revoked' });
@@ -259,6 +268,34 @@ describe('SQL in every parameter', () => {
     const ev = await db.telemetry.query('SELECT prosthesis_type FROM telemetry_events WHERE user_id = $1', [ATTACK_USER_BASE + 2]);
     expect(ev.rows).toEqual([{ prosthesis_type: label }]);
     expect((await db.telemetry.query('SELECT 1 FROM telemetry_events WHERE event_uuid = $1', [fixtureEvent])).rowCount).toBe(1);
+  });
+});
+
+describe('SQL through /query', () => {
+  it('runs nothing that writes, changes settings or escapes the row limit', async () => {
+    const post = (body: unknown) => raw(processorUrl, 'POST', '/query', all.headers, JSON.stringify(body));
+    // 400: refused before ClickHouse (query-route.ts); 422: ClickHouse refused it (readonly=1, the analyst's grants).
+    const refused: [unknown, number[]][] = [
+      [{ sql: 'SELECT 1; DROP TABLE default.users' }, [400]],
+      [{ sql: 'DROP TABLE default.users' }, [400, 422]],
+      [{ sql: "INSERT INTO default.users (id, email) VALUES (-1, 'x@y.z')" }, [400, 422]],
+      [{ sql: 'ALTER TABLE default.users DELETE WHERE 1' }, [400, 422]],
+      [{ sql: 'SELECT 1 SETTINGS readonly = 0' }, [400, 422]],
+      [{ sql: 'SET readonly = 0' }, [400, 422]],
+      [{ sql: "SELECT * FROM url('http://127.0.0.1:1/', CSV, 'x String')" }, [400, 422]],
+      [{ sql: "SELECT 1 INTO OUTFILE '/tmp/attack.csv'" }, [400]],
+      [{ sql: 'SELECT 1', max_rows: '1 OR 1=1' }, [400]],
+      [{ sql: 'SELECT 1', timeout_s: '1; DROP TABLE default.users' }, [400]],
+    ];
+    for (const [body, status] of refused) {
+      const a = await post(body);
+      tally.attempts++;
+      expect(status, `${JSON.stringify(body)}: ${a.status} ${a.body.slice(0, 300)}`).toContain(a.status);
+      tally.refused++;
+    }
+    const q = await raw(processorUrl, 'GET', `/query?sql=${encodeURIComponent("SELECT count() AS n FROM system.tables WHERE database = 'default' AND name = 'users'")}`, all.headers);
+    expect(q.status).toBe(200);
+    expect(Number(JSON.parse(q.body).rows[0][0])).toBe(1);
   });
 });
 

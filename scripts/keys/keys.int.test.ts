@@ -65,6 +65,17 @@ describe('npm run keys', () => {
     expect(keys('rotate', old.id).code).toBe(1);
   });
 
+  it('a key created with --rate N gets 429 with Retry-After past N requests in a second', async () => {
+    const token = keys('create', '--name', 'slow', '--scopes', 'users:read', '--rate', '3').stdout.trim();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${crm.url}/users?limit=1`, { headers: { authorization: `Bearer ${token}` } })));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(5);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get('content-type')).toBe('application/problem+json');
+  });
+
   it('a key created with --expires-in stops working when it expires', async () => {
     const token = keys('create', '--name', 'brief', '--scopes', 'users:read', '--expires-in', '2s').stdout.trim();
     expect(await status(token)).toBe(200);

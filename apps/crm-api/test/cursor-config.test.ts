@@ -24,7 +24,7 @@ describe('config', () => {
       dbPoolMax: 10,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 64 * 1024,
-      auth: { mode: 'required', opsEndpoints: 'key', keyCacheMs: 5_000, defaultRatePerSecond: 100 },
+      auth: { mode: 'required', opsEndpoints: 'open', keyCacheMs: 5_000, defaultRatePerSecond: 100 },
       timeouts: { headersMs: 10_000, requestMs: 60_000 },
     });
     expect(MAX_BODY_BYTES).toBe(65_536);

@@ -9,7 +9,7 @@ import { DEFAULT_API_AUTH } from '../../../tests/support/api-keys.js';
 
 // /docs and /openapi.json never touch the database: a pool that would fail to connect is enough.
 const db = createCrmDb('postgresql://crm:crm@127.0.0.1:1/none');
-const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { maxBodyBytes: MAX_BODY_BYTES, auth: DEFAULT_API_AUTH } });
+const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { maxBodyBytes: MAX_BODY_BYTES, auth: { ...DEFAULT_API_AUTH, opsEndpoints: 'key' } } });
 afterAll(() => db.close());
 
 describe('crm-api /docs', () => {

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { consoleBaseUrl, endpointsSchema, logLevel, optionalRegistryUrl, parseEnv, port, toTracingConfig, tracingEnv, type TracingConfig } from '@cdc/config';
+import {
+  apiAuthEnv,
+  consoleBaseUrl,
+  endpointsSchema,
+  logLevel,
+  optionalRegistryUrl,
+  parseEnv,
+  port,
+  toApiAuthConfig,
+  toTracingConfig,
+  tracingEnv,
+  type ApiAuthConfig,
+  type TracingConfig,
+} from '@cdc/config';
 
 /** An events fetch answers as soon as anything is there, or after 100 ms (STREAM_PROCESSOR_FETCH_*). */
 export const FETCH_DEFAULTS = { minBytes: 1, waitMs: 100 } as const;
@@ -53,6 +66,10 @@ const schema = z.object({
   CDC_USERS_JOIN_PURGE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   // OpenTelemetry: off unless OTEL_TRACES_EXPORTER=otlp (see packages/config/src/tracing.ts).
   ...tracingEnv.shape,
+  // /query needs a key with analytics:read (docs/security.md). Keys are read from
+  // telemetry_db's auth.api_keys, where `npm run keys` writes them.
+  ...apiAuthEnv.shape,
+  TELEMETRY_DATABASE_URL: endpointsSchema.shape.TELEMETRY_DATABASE_URL,
 }).refine((e) => !e.STREAM_PROCESSOR_OUTPUT_TOPIC || e.SCHEMA_REGISTRY_URL, {
   message: 'STREAM_PROCESSOR_OUTPUT_TOPIC writes Avro and needs SCHEMA_REGISTRY_URL',
   path: ['SCHEMA_REGISTRY_URL'],
@@ -87,6 +104,9 @@ export interface Config {
   usersJoinPurgeMs: number;
   /** Undefined: tracing off. */
   tracing: TracingConfig | undefined;
+  auth: ApiAuthConfig;
+  /** Where API keys are read from. */
+  keysDatabaseUrl: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -116,5 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     freshnessPollMs: e.CDC_FRESHNESS_POLL_MS,
     usersJoinPurgeMs: e.CDC_USERS_JOIN_PURGE_MS,
     tracing: toTracingConfig(e, 'stream-processor'),
+    auth: toApiAuthConfig(e, 'stream-processor', e.HOST),
+    keysDatabaseUrl: e.TELEMETRY_DATABASE_URL,
   };
 }

@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { swaggerDocsRoutes } from '@cdc/http';
+import { installApiKeys, KeyStoreUnavailable, keyStoreUnavailable, requires, swaggerDocsRoutes, type ApiKeysOptions } from '@cdc/http';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { BlankEnv } from 'hono/types';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { documentQueryRoute, registerQueryRoute } from './query-route.js';
 
@@ -25,6 +26,9 @@ export interface ProcessorHttpDeps {
   analyst: ClickHouseClient;
   /** Undefined when ready; otherwise what /ready answers 503 with. */
   notReady: () => NotReady | undefined;
+  /** API keys: /query needs analytics:read; /ready and /metrics follow API_OPS_ENDPOINTS. */
+  auth: ApiKeysOptions;
+  log: Logger;
 }
 
 /**
@@ -36,6 +40,12 @@ export interface ProcessorHttpDeps {
 export function createProcessorHttpApp(deps: ProcessorHttpDeps): OpenAPIHono<BlankEnv> {
   // BlankEnv: the Hono that registerQueryRoute takes.
   const app = new OpenAPIHono<BlankEnv>();
+  installApiKeys(app, { ...deps.auth, service: 'stream-processor', registry: deps.registry });
+  app.onError((err, c) => {
+    if (err instanceof KeyStoreUnavailable) return keyStoreUnavailable(c, err, deps.log);
+    deps.log.error({ err }, 'unhandled error');
+    return c.text('Internal Server Error', 500);
+  });
   app.get('/health', (c) => c.json({ status: 'ok', service: 'stream-processor' }));
   app.get('/ready', (c) => {
     const notReady = deps.notReady();
@@ -44,7 +54,7 @@ export function createProcessorHttpApp(deps: ProcessorHttpDeps): OpenAPIHono<Bla
   app.get('/metrics', async (c) => c.text(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
   registerQueryRoute(app, deps.analyst);
 
-  documentOperationalRoutes(app);
+  documentOperationalRoutes(app, deps.auth.config.opsEndpoints === 'key');
   documentQueryRoute(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -60,8 +70,9 @@ export function createProcessorHttpApp(deps: ProcessorHttpDeps): OpenAPIHono<Bla
   return app;
 }
 
-function documentOperationalRoutes(app: Pick<OpenAPIHono, 'openAPIRegistry'>): void {
+function documentOperationalRoutes(app: Pick<OpenAPIHono, 'openAPIRegistry'>, needKey: boolean): void {
   const registry = app.openAPIRegistry;
+  const ops = needKey ? requires('ops:read') : {};
   registry.registerPath({
     method: 'get',
     path: '/health',
@@ -79,6 +90,7 @@ function documentOperationalRoutes(app: Pick<OpenAPIHono, 'openAPIRegistry'>): v
     path: '/ready',
     tags: ['operations'],
     summary: 'Readiness: the consumers run (users caught up, no consumer stopped for good), the ClickHouse circuit is not open, and Kafka answers',
+    ...ops,
     responses: {
       200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } } },
       503: {
@@ -101,6 +113,7 @@ function documentOperationalRoutes(app: Pick<OpenAPIHono, 'openAPIRegistry'>): v
     path: '/metrics',
     tags: ['operations'],
     summary: 'Prometheus metrics: consumer lag, batches, writes, freshness, the circuit breaker, Node.js defaults',
+    ...ops,
     responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
   });
 }

@@ -11,6 +11,8 @@ import { startLagMonitor } from './consumer-lag.js';
 import { createAnalyticsSink } from './clickhouse-sink.js';
 import { loadConfig } from './config.js';
 import { createProcessorHttpApp } from './http-app.js';
+import { createPool } from '@cdc/db';
+import { createApiKeyStore } from '@cdc/db/api-keys';
 import { createProcessorMetrics } from './metrics.js';
 import { startProcessor, type Processor } from './processor.js';
 import { createGuard } from './resilience.js';
@@ -53,9 +55,14 @@ const lag = startLagMonitor({
 });
 
 // /health, /ready, /metrics, /query, and /openapi.json + /docs describing them.
+// API keys for /query, read from telemetry_db (where `npm run keys` writes them) on a
+// pool of their own: a handful of indexed reads per key and cache interval.
+const keysPool = createPool(config.keysDatabaseUrl, { max: 2 }).on('error', (err) => log.warn({ err: err.message }, 'idle key-store connection lost'));
 const app = createProcessorHttpApp({
   registry,
   analyst: chAnalyst,
+  log,
+  auth: { config: config.auth, keys: createApiKeyStore(keysPool), store: 'telemetry_db' },
   notReady: () =>
     processor?.ready() && lag.kafkaReachable()
       ? undefined
@@ -104,6 +111,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void (processor?.stop() ?? Promise.resolve())
       .catch((err: Error) => log.error({ err: err.message }, 'stopping the consumers failed'))
       // Traces last: the spans of the final batches are queued by then (the flush is bounded).
-      .finally(() => server.close(() => void Promise.all([ch.close(), chAnalyst.close()]).finally(() => void tracing.shutdown().finally(() => process.exit(0)))));
+      .finally(() => server.close(() => void Promise.all([ch.close(), chAnalyst.close(), keysPool.end()]).finally(() => void tracing.shutdown().finally(() => process.exit(0)))));
   });
 }

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, MAX_LIMITS, QueryFailedError, QueryRejectedError, runReadOnlyQuery } from '@cdc/clickhouse';
+import { requires } from '@cdc/http';
 
 /**
  * GET /query?sql=…&max_rows=…&timeout_s=… and POST /query {"sql", "max_rows", "timeout_s"}:
@@ -121,13 +122,16 @@ function queryResponses(bad400: string) {
   return {
     200: { description: 'The result (at most max_rows rows)', content: { 'application/json': { schema: QueryResult } } },
     400: { description: bad400, content: problemContent },
+    401: { description: 'No valid API key (WWW-Authenticate: Bearer)', content: problemContent },
+    403: { description: 'The key lacks analytics:read', content: problemContent },
+    429: { description: 'The key is over its requests per second; retry after Retry-After', content: problemContent },
     422: {
       description: '**Query failed** — ClickHouse refused or failed the query: a syntax error, an unknown table or column, a write (the query runs with readonly=1), a setting change, a resource limit. `detail` carries "ClickHouse error <code>: <message>"',
       content: problemContent,
     },
     503: {
       description:
-        "**ClickHouse unavailable** — the query failed without a ClickHouse error code: ClickHouse is unreachable, or the processor's HTTP client gave up (its request timeout is 30 s, so a query allowed a longer timeout_s that runs past 30 s ends here, not in 504)",
+        "**ClickHouse unavailable** — or the key store (telemetry_db) cannot be read to check the key. The query failed without a ClickHouse error code: ClickHouse is unreachable, or the processor's HTTP client gave up (its request timeout is 30 s, so a query allowed a longer timeout_s that runs past 30 s ends here, not in 504)",
       content: problemContent,
     },
     504: { description: '**Query timed out** — ClickHouse stopped the query at timeout_s (TIMEOUT_EXCEEDED, code 159)', content: problemContent },
@@ -147,6 +151,7 @@ export function documentQueryRoute(app: Pick<OpenAPIHono, 'openAPIRegistry'>): v
     path: '/query',
     tags: ['query'],
     summary,
+    ...requires('analytics:read'),
     description: `${description} Parameters are query-string parameters; a repeated one counts once (its first value); any other parameter is refused (400).`,
     request: { query: QueryRequest },
     responses: queryResponses(invalid),
@@ -156,6 +161,7 @@ export function documentQueryRoute(app: Pick<OpenAPIHono, 'openAPIRegistry'>): v
     path: '/query',
     tags: ['query'],
     summary,
+    ...requires('analytics:read'),
     description: `${description} The body is read as JSON whatever its Content-Type; max_rows and timeout_s may also be numeric strings.`,
     request: {
       body: { required: true, content: { 'application/json': { schema: QueryRequestBody } } },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
+import { sharedTestKey } from '../../../tests/support/api-keys.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
 import { clickhouse, pools, until } from '../../../tests/support/cdc.js';
 
@@ -56,7 +57,8 @@ describe('stream processor: ClickHouse CDC monitor', () => {
   }, 90_000);
 
   it('GET/POST /query runs one read-only query with a row limit and a timeout; errors are problem+json', async () => {
-    const get = await fetch(`${processor.url}/query?sql=${encodeURIComponent('SELECT number AS n FROM numbers(5)')}&max_rows=3`);
+    const key = await sharedTestKey();
+    const get = await fetch(`${processor.url}/query?sql=${encodeURIComponent('SELECT number AS n FROM numbers(5)')}&max_rows=3`, { headers: key.headers });
     expect(get.status).toBe(200);
     const body = (await get.json()) as { columns: { name: string }[]; rows: unknown[][]; truncated: boolean };
     expect(body.columns.map((c) => c.name)).toEqual(['n']);
@@ -64,7 +66,7 @@ describe('stream processor: ClickHouse CDC monitor', () => {
     expect(body.truncated).toBe(true);
 
     const post = (payload: unknown) =>
-      fetch(`${processor.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      fetch(`${processor.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json', ...key.headers }, body: JSON.stringify(payload) });
     const ok = await post({ sql: 'SELECT count() AS n FROM debezium.freshness' });
     expect(ok.status).toBe(200);
 

@@ -2,6 +2,8 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOfflineDocs } from '../../../packages/http/test/offline-docs.js';
+import { generateKey } from '@cdc/auth';
+import { pino } from 'pino';
 import { createProcessorHttpApp, type NotReady } from '../src/http-app.js';
 
 /**
@@ -11,7 +13,26 @@ import { createProcessorHttpApp, type NotReady } from '../src/http-app.js';
  */
 const analyst = createClient({ url: 'http://127.0.0.1:1', log: { level: ClickHouseLogLevel.OFF } });
 let notReady: NotReady | undefined;
-const app = createProcessorHttpApp({ registry: new Registry(), analyst, notReady: () => notReady });
+// Keys in memory (the one faked boundary here; tests/api-attacks.int.test.ts uses real ones).
+const reader = generateKey();
+const other = generateKey();
+const stored = (k: typeof reader, scopes: string[]) => ({ id: k.id, name: 'test', secretSha256: k.secretSha256, scopes, ratePerSecond: 0, expiresAt: null, revokedAt: null });
+const keys = { find: async (id: string) => (id === reader.id ? stored(reader, ['analytics:read']) : id === other.id ? stored(other, ['users:read']) : undefined) };
+const built = createProcessorHttpApp({
+  registry: new Registry(),
+  analyst,
+  notReady: () => notReady,
+  log: pino({ level: 'silent' }),
+  auth: { config: { mode: 'required', opsEndpoints: 'open', keyCacheMs: 0, defaultRatePerSecond: 0 }, keys, store: 'telemetry_db' },
+});
+/** The app, every request carrying the analytics:read key unless it sets its own Authorization. */
+const app = {
+  request: (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${reader.token}`);
+    return built.request(path, { ...init, headers });
+  },
+};
 afterAll(() => analyst.close());
 
 interface Parameter {
@@ -63,13 +84,13 @@ describe('stream processor /openapi.json', () => {
     expect(body.additionalProperties).toBe(false);
   });
 
-  it('lists the answers /query really gives: 200 result, 400/422/503/504 problem+json', async () => {
+  it('lists the answers /query really gives: 200 result, 400/401/403/422/429/503/504 problem+json', async () => {
     const doc = await spec();
     for (const method of ['get', 'post']) {
       const { responses } = doc.paths['/query']![method]!;
-      expect(Object.keys(responses).sort(), method).toEqual(['200', '400', '422', '500', '503', '504']);
+      expect(Object.keys(responses).sort(), method).toEqual(['200', '400', '401', '403', '422', '429', '500', '503', '504']);
       expect(responses['200']!.content!['application/json']!.schema.$ref).toBe('#/components/schemas/QueryResult');
-      for (const status of ['400', '422', '503', '504']) {
+      for (const status of ['400', '401', '403', '422', '429', '503', '504']) {
         expect(responses[status]!.content!['application/problem+json']!.schema.$ref, `${method} ${status}`).toBe('#/components/schemas/QueryProblem');
       }
     }
@@ -115,6 +136,20 @@ describe('stream processor routes answer as documented', () => {
   it('ClickHouse unreachable: 503 "ClickHouse unavailable"', async () => {
     const res = await app.request('/query', { method: 'POST', body: JSON.stringify({ sql: 'SELECT 1' }), headers: { 'content-type': 'application/json' } });
     expect((await problemOf(res, 503)).title).toBe('ClickHouse unavailable');
+  });
+
+  it('/query needs a key with analytics:read: 401 without one, 403 with a key lacking it', async () => {
+    const none = await built.request('/query?sql=SELECT+1');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="stream-processor"');
+    const lacking = await built.request('/query', { method: 'POST', body: '{"sql":"SELECT 1"}', headers: { authorization: `Bearer ${other.token}` } });
+    expect(lacking.status).toBe(403);
+    expect(((await lacking.json()) as { detail: string }).detail).toContain('analytics:read');
+    const doc = (await (await built.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(doc.paths['/query']!.get!.security).toEqual([{ apiKey: ['analytics:read'] }]);
+    expect(doc.paths['/query']!.post!.security).toEqual([{ apiKey: ['analytics:read'] }]);
+    // /health, /ready and /metrics stay open by default (API_OPS_ENDPOINTS=open).
+    for (const path of ['/health', '/metrics']) expect((await built.request(path)).status).toBe(200);
   });
 
   it('/health, /ready and /metrics', async () => {

@@ -8,7 +8,7 @@ import { DEFAULT_API_AUTH } from '../../../tests/support/api-keys.js';
 
 // /docs and /openapi.json never touch the database: a pool that would fail to connect is enough.
 const db = createTelemetryDb('postgresql://telemetry:telemetry@127.0.0.1:1/none');
-const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { auth: DEFAULT_API_AUTH } });
+const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { auth: { ...DEFAULT_API_AUTH, opsEndpoints: 'key' } } });
 afterAll(() => db.close());
 
 describe('telemetry-api /docs', () => {

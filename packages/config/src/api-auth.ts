@@ -8,9 +8,10 @@ import { ConfigError } from './index.js';
  */
 export const apiAuthEnv = z.object({
   API_AUTH: z.enum(['required', 'off']).default('required'),
-  // /ready and /metrics: `key` needs a key with ops:read; `open` answers anyone who
-  // reaches the port (a scraper on a private network).
-  API_OPS_ENDPOINTS: z.enum(['key', 'open']).default('key'),
+  // /ready and /metrics: `open` answers anyone who reaches the port, as readiness
+  // probes and Prometheus expect (neither says anything about the data); `key` needs a
+  // key with ops:read, for an API whose port is reachable from outside.
+  API_OPS_ENDPOINTS: z.enum(['key', 'open']).default('open'),
   // How long a looked-up key is trusted before it is read again: a revoked key stops
   // working within this time. 0 reads the key on every request.
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(5_000),

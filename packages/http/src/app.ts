@@ -3,17 +3,14 @@ import { HTTPException } from 'hono/http-exception';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { ApiAuthConfig } from '@cdc/config';
-import { authenticate, KeyStoreUnavailable } from './auth/authenticate.js';
-import { cachedKeys, type KeySource } from './auth/key-lookup.js';
-import { keyRateLimits } from './auth/rate-limit.js';
-import { routeScopes, SECURITY_SCHEME } from './auth/route-scopes.js';
+import { KeyStoreUnavailable } from './auth/authenticate.js';
+import { installApiKeys, keyStoreUnavailable, type ApiKeysOptions } from './auth/install.js';
 import { swaggerDocsRoutes } from './docs.js';
 import { documentOperationalRoutes } from './operations-doc.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { jsonBody } from './json-body.js';
 import type { HttpMetrics } from './metrics.js';
-import { issuesFromZod, problem, ProblemType, RETRY_AFTER_SECONDS, validationProblem } from './problem.js';
+import { issuesFromZod, problem, ProblemType, validationProblem } from './problem.js';
 import { requestContext, type RequestVariables } from './request-context.js';
 import { traceRequests } from './tracing.js';
 
@@ -34,12 +31,8 @@ export interface ApiAppOptions {
   /** Set when tracing is on: a server span per request (see tracing.ts). */
   tracer?: Tracer;
   /** API keys: the policy, and where keys are read from (auth.api_keys of the service's database). */
-  auth: { config: ApiAuthConfig; keys: KeySource; store: string };
+  auth: ApiKeysOptions;
 }
-
-/** Paths anyone may GET: liveness and the documentation (docs.ts serves its assets under /docs/). */
-const OPEN_PATHS = /^\/(health|openapi\.json|docs(\/[^/]*)?)$/;
-const OPS_PATHS = /^\/(ready|metrics)$/;
 
 /**
  * The frame both APIs share, in request order: the server span (tracing on only),
@@ -64,36 +57,14 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
   if (opts.tracer) app.use('*', traceRequests(opts.tracer));
   app.use('*', requestContext(opts.log));
   app.use('*', opts.metrics.middleware);
-  const opsOpen = opts.auth.config.opsEndpoints === 'open';
-  app.use(
-    '*',
-    authenticate({
-      realm: opts.service,
-      store: opts.auth.store,
-      mode: opts.auth.config.mode,
-      keys: cachedKeys(opts.auth.keys, opts.auth.config.keyCacheMs),
-      routes: routeScopes(app),
-      limits: keyRateLimits(),
-      defaultRatePerSecond: opts.auth.config.defaultRatePerSecond,
-      isOpen: (method, path) =>
-        (method === 'GET' || method === 'HEAD') && (OPEN_PATHS.test(path) || (opsOpen && OPS_PATHS.test(path))),
-      registry: opts.metrics.registry,
-    }),
-  );
+  installApiKeys(app, { ...opts.auth, service: opts.service, registry: opts.metrics.registry });
   app.use('*', ...jsonBody(opts.maxBodyBytes));
 
   app.route('/', healthRoutes(opts.service, opts.readiness));
-  documentOperationalRoutes(app, { dependencies: opts.readiness.map((r) => r.name), opsNeedKey: !opsOpen });
+  documentOperationalRoutes(app, { dependencies: opts.readiness.map((r) => r.name), opsNeedKey: opts.auth.config.opsEndpoints === 'key' });
   app.get('/metrics', async (c) =>
     c.body(await opts.metrics.registry.metrics(), 200, { 'content-type': opts.metrics.registry.contentType }),
   );
-  app.openAPIRegistry.registerComponent('securitySchemes', SECURITY_SCHEME, {
-    type: 'http',
-    scheme: 'bearer',
-    description:
-      'An API key from `npm run keys -- create`, sent as `Authorization: Bearer cdc_…`. Each route names the scope it needs; ' +
-      'a missing or invalid key gets 401, a key without the scope 403, a key over its rate 429 with Retry-After.',
-  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: opts.title, version: opts.version, description: opts.description },
@@ -120,16 +91,7 @@ export function createApiApp(opts: ApiAppOptions): ApiApp {
         detail: err.message,
       });
     }
-    if (err instanceof KeyStoreUnavailable) {
-      (c.get('log') ?? opts.log).warn({ err: err.message }, 'key store unavailable');
-      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
-      return problem(c, {
-        type: ProblemType.unavailable,
-        title: 'Key store unavailable',
-        status: 503,
-        detail: `the API key cannot be checked while ${err.store} is unavailable; retry later`,
-      });
-    }
+    if (err instanceof KeyStoreUnavailable) return keyStoreUnavailable(c, err, c.get('log') ?? opts.log);
     const mapped = opts.mapError?.(err, c);
     if (mapped) return mapped;
     (c.get('log') ?? opts.log).error({ err }, 'unhandled error');

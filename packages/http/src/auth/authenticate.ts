@@ -1,5 +1,6 @@
 import { parseKey, secretMatches } from '@cdc/auth';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { problem, ProblemType } from '../problem.js';
 import type { KeySource } from './key-lookup.js';
@@ -116,7 +117,9 @@ export function authenticate(opts: AuthenticateOptions): MiddlewareHandler {
     }
 
     c.set('caller', { keyId: key.id, keyName: key.name, scopes: key.scopes });
-    c.set('log', c.get('log').child({ key_id: key.id }));
+    // Apps with the request-context middleware get key_id on every later log line.
+    const log = c.get('log') as Logger | undefined;
+    if (log) c.set('log', log.child({ key_id: key.id }));
     return next();
   };
 }
