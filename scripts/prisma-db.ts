@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { endpointsSchema, parseEnv } from '@cdc/config';
+import { endpointsSchema, loadDotEnv, parseEnv } from '@cdc/config';
 
 const DATABASES = ['crm', 'telemetry'] as const;
 type Db = (typeof DATABASES)[number];
@@ -21,15 +21,21 @@ function isDb(s: string | undefined): s is Db {
   return (DATABASES as readonly string[]).includes(s ?? '');
 }
 
-// The same defaults as the apps and the stack (127.0.0.1:15432/crm_db, …), so
-// `npm run db:status` works against the native stack without exporting anything.
-const endpoints = parseEnv('prisma-db', endpointsSchema);
-const urls: Record<Db, string> = { crm: endpoints.CRM_DATABASE_URL, telemetry: endpoints.TELEMETRY_DATABASE_URL };
+// The database URLs from .env, as the apps and the stack read them, so `npm run
+// db:status` works against the native stack without exporting anything. `generate`
+// connects to nothing (it runs at install, before .env exists) and reads none.
+const [cmd, arg1, arg2] = process.argv.slice(2);
+loadDotEnv(path.join(root, '.env'));
+const dbUrls = endpointsSchema.pick({ CRM_DATABASE_URL: true, TELEMETRY_DATABASE_URL: true });
+const urls = (): Record<Db, string> => {
+  const e = parseEnv('prisma-db', dbUrls);
+  return { crm: e.CRM_DATABASE_URL, telemetry: e.TELEMETRY_DATABASE_URL };
+};
 
 function prisma(db: Db, args: string[], capture = false): { status: number; stdout: string } {
   const r = spawnSync(prismaBin, [...args, '--config', `prisma/${db}/prisma.config.ts`], {
     cwd: root,
-    env: { ...process.env, [`${db.toUpperCase()}_DATABASE_URL`]: urls[db] },
+    env: cmd === 'generate' ? process.env : { ...process.env, [`${db.toUpperCase()}_DATABASE_URL`]: urls()[db] },
     stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
     encoding: 'utf8',
   });
@@ -42,7 +48,6 @@ function timestamp(d = new Date()): string {
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
-const [cmd, arg1, arg2] = process.argv.slice(2);
 const selected: readonly Db[] = isDb(arg1) ? [arg1] : DATABASES;
 
 switch (cmd) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONNECTORS_DIR, loadConnectorDefinitions } from '../scripts/lib/connectors.js';
 import { PIPELINE_TOPICS } from '../scripts/stack/topics.js';
+import { COMPOSE_ENV } from './support/secrets-env.js';
 
 /**
  * docker-compose.yaml cannot run here (no Docker engine), but Debian's docker-compose
@@ -22,7 +23,7 @@ interface Service {
 }
 
 const rendered = () =>
-  parse(execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { encoding: 'utf8' })) as {
+  parse(execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { encoding: 'utf8', env: COMPOSE_ENV })) as {
     services: Record<string, Service>;
     volumes: Record<string, unknown>;
   };
@@ -30,7 +31,7 @@ const rendered = () =>
 describe('docker-compose.yaml', () => {
   it('validates with docker-compose config -q', () => {
     // Throws (failing the test) with docker-compose's own message on any error.
-    execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config', '-q'], { stdio: 'pipe' });
+    execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config', '-q'], { stdio: 'pipe', env: COMPOSE_ENV });
   });
 
   it('has the native stack topology, every long-running service health-checked and limited', () => {

@@ -6,6 +6,7 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { COMPOSE_ENV } from './support/secrets-env.js';
 
 /**
  * Prometheus and Grafana (docker-compose.yaml + ops/) cannot run here (no Docker
@@ -300,7 +301,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }> | string[];
   deploy?: { resources?: { limits?: { memory?: string } } };
 }
-const compose = parse(execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { cwd: ROOT, encoding: 'utf8' })) as {
+const compose = parse(execFileSync('docker-compose', ['-f', 'docker-compose.yaml', 'config'], { cwd: ROOT, encoding: 'utf8', env: COMPOSE_ENV })) as {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
 };
@@ -615,7 +616,7 @@ describe('docker-compose.yaml observability services', () => {
     const url = new URL(datasourceConfig.datasources[0]!.url);
     expect(compose.services[url.hostname], url.hostname).toBe(prom);
     expect(portsOf(prom!).map((p) => p.target)).toContain(Number(url.port));
-    expect(read('docker-compose.yaml')).toMatch(/GF_SECURITY_ADMIN_PASSWORD: \$\{GRAFANA_ADMIN_PASSWORD:-\w+\}/);
+    expect(read('docker-compose.yaml')).toMatch(/GF_SECURITY_ADMIN_PASSWORD: \$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}/);
     expect(grafana!.environment?.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
   });
 });

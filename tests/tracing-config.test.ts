@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@cdc/config';
+import { SECRETS_ENV } from './support/secrets-env.js';
 import { loadConfig as crmConfig } from '../apps/crm-api/src/config.js';
 import { loadConfig as processorConfig } from '../apps/stream-processor/src/config.js';
 import { loadConfig as telemetryConfig } from '../apps/telemetry-api/src/config.js';
@@ -13,11 +14,11 @@ const apps = [
 
 describe.each(apps)('%s configuration', (name, load) => {
   it('has tracing off by default', () => {
-    expect(load({}).tracing).toBeUndefined();
+    expect(load(SECRETS_ENV).tracing).toBeUndefined();
   });
 
   it('turns it on with OTEL_TRACES_EXPORTER=otlp, named after the app', () => {
-    expect(load({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing).toMatchObject({
+    expect(load({ ...SECRETS_ENV, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing).toMatchObject({
       serviceName: name,
       url: 'http://127.0.0.1:4318/v1/traces',
     });
@@ -26,7 +27,7 @@ describe.each(apps)('%s configuration', (name, load) => {
   it('refuses a bad tracing variable at start, with the app’s other problems', () => {
     let error: unknown;
     try {
-      load({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', LOG_LEVEL: 'loud' });
+      load({ ...SECRETS_ENV, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', LOG_LEVEL: 'loud' });
     } catch (err) {
       error = err;
     }

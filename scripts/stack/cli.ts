@@ -1,6 +1,7 @@
 import { loadDotEnv } from '@cdc/config';
-import { relative } from 'node:path';
-import { loadStackConfig } from './config.js';
+import { relative, resolve } from 'node:path';
+import { loadStackConfig, REPO_ROOT } from './config.js';
+import { describeSecrets, ensureSecrets } from './secrets.js';
 import { consoleTokenFile } from './console.js';
 import { down, reset, restartComponent, status, stopComponent, up, type Tier } from './stack.js';
 import { StackError, tail } from './proc.js';
@@ -41,7 +42,10 @@ function whereThingsAre(config: ReturnType<typeof loadStackConfig>): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  loadDotEnv();
+  // Before anything reads .env: the first `up` writes the generated passwords into it.
+  const envFile = resolve(REPO_ROOT, '.env');
+  if (argv[0] === 'up') for (const line of describeSecrets(ensureSecrets(envFile))) console.log(line);
+  loadDotEnv(envFile);
   const config = loadStackConfig();
   const log = (line: string) => console.log(line);
   const [command, ...rest] = argv;

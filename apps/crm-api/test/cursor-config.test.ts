@@ -1,6 +1,7 @@
 import { ConfigError } from '@cdc/config';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, MAX_BODY_BYTES } from '../src/config.js';
+import { SECRETS_ENV } from '../../../tests/support/secrets-env.js';
 import { decodeCursor, encodeCursor } from '../src/cursor.js';
 
 describe('cursor', () => {
@@ -16,11 +17,11 @@ describe('cursor', () => {
 
 describe('config', () => {
   it('has working defaults (the native stack) and a fixed 64 KiB body limit', () => {
-    expect(loadConfig({})).toEqual({
+    expect(loadConfig(SECRETS_ENV)).toEqual({
       host: '127.0.0.1',
       port: 3002,
       logLevel: 'info',
-      databaseUrl: 'postgresql://postgres:postgres@127.0.0.1:15432/crm_db',
+      databaseUrl: SECRETS_ENV.CRM_DATABASE_URL,
       dbPoolMax: 10,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 64 * 1024,
@@ -31,9 +32,9 @@ describe('config', () => {
   });
 
   it('refuses API_AUTH=off unless the API listens on loopback only', () => {
-    expect(loadConfig({ API_AUTH: 'off' }).auth.mode).toBe('off');
-    expect(() => loadConfig({ API_AUTH: 'off', HOST: '0.0.0.0' })).toThrow(/API_AUTH: off is allowed only with HOST on loopback/);
-    expect(() => loadConfig({ API_AUTH: 'none' })).toThrow(ConfigError);
+    expect(loadConfig({ ...SECRETS_ENV, API_AUTH: 'off' }).auth.mode).toBe('off');
+    expect(() => loadConfig({ ...SECRETS_ENV, API_AUTH: 'off', HOST: '0.0.0.0' })).toThrow(/API_AUTH: off is allowed only with HOST on loopback/);
+    expect(() => loadConfig({ ...SECRETS_ENV, API_AUTH: 'none' })).toThrow(ConfigError);
   });
 
   it('lists every bad variable at once', () => {

@@ -12,6 +12,7 @@ import { createProcessorMetrics } from '../src/metrics.js';
 import { startProcessor, type Processor } from '../src/processor.js';
 import { createGuard } from '../src/resilience.js';
 import { event } from './fixtures.js';
+import { SECRETS_ENV } from '../../../tests/support/secrets-env.js';
 
 /**
  * The processor's spans, on real Kafka: a private processor (its own topics and
@@ -138,7 +139,7 @@ describe('stream-processor tracing', () => {
   });
 
   it('with tracing off (the default config), the same processor creates no spans and logs no trace ids', async () => {
-    const config = loadConfig({});
+    const config = loadConfig(SECRETS_ENV);
     expect(config.tracing).toBeUndefined();
     const off = await startTracing(config.tracing);
     const offLines: Record<string, unknown>[] = [];

@@ -71,15 +71,23 @@ export const brokerList = z
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /**
+ * A value holding a password: no default (docs/security.md, "Secrets"). The first
+ * `npm run up` generates it into .env; the tests' stack sets its own.
+ */
+const secret = <S extends z.ZodType<string>>(schema: S) =>
+  schema
+    .optional()
+    .refine((v) => v !== undefined, 'not set: `npm run up` generates it into .env (see .env.example)')
+    .transform((v) => v as string);
+
+/**
  * Addresses of every part of the pipeline, shared by the stack scripts, the apps
- * and the tests so that one `.env` (or none: the defaults are the native stack)
- * points all of them at the same servers.
+ * and the tests so that one `.env` points all of them at the same servers. Addresses
+ * default to the native stack's; passwords have no default.
  */
 export const endpointsSchema = z.object({
-  CRM_DATABASE_URL: postgresUrl.default('postgresql://postgres:postgres@127.0.0.1:15432/crm_db'),
-  TELEMETRY_DATABASE_URL: postgresUrl.default(
-    'postgresql://postgres:postgres@127.0.0.1:15433/telemetry_db',
-  ),
+  CRM_DATABASE_URL: secret(postgresUrl),
+  TELEMETRY_DATABASE_URL: secret(postgresUrl),
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
   KAFKA_CONNECT_URL: httpUrl.default('http://127.0.0.1:8083'),
   // A Confluent-compatible schema registry (Apicurio: /apis/ccompat/v6 natively,
@@ -87,13 +95,13 @@ export const endpointsSchema = z.object({
   SCHEMA_REGISTRY_URL: httpUrl.default(NATIVE_SCHEMA_REGISTRY_URL),
   CLICKHOUSE_URL: httpUrl.default('http://127.0.0.1:8123'),
   // The pipeline's own ClickHouse user (clickhouse/users.yaml): the apps, the stack's
-  // scripts and the tests. Dev-only defaults, like the PostgreSQL ones above.
+  // scripts and the tests.
   CLICKHOUSE_USER: z.string().min(1).default('pipeline'),
-  CLICKHOUSE_PASSWORD: z.string().default('pipeline-dev'),
+  CLICKHOUSE_PASSWORD: secret(z.string().min(1)),
   // The read-only, bounded user for people and BI tools: `npm run sql`, the
   // processor's /query, JDBC apps.
   CLICKHOUSE_ANALYST_USER: z.string().min(1).default('analyst'),
-  CLICKHOUSE_ANALYST_PASSWORD: z.string().default('analyst-dev'),
+  CLICKHOUSE_ANALYST_PASSWORD: secret(z.string().min(1)),
   // How ClickHouse's Kafka engine reaches the brokers, when that differs from how
   // everything else does (in docker-compose: kafka:29092 inside the network).
   CLICKHOUSE_KAFKA_BROKERS: brokerList.optional(),

@@ -75,7 +75,9 @@ export class PostgresCluster implements Component {
   }
 
   private get password(): string {
-    return decodeURIComponent(this.cluster.url.password || 'postgres');
+    const password = decodeURIComponent(this.cluster.url.password);
+    if (!password) throw new StackError(this.name, `${this.cluster.url.origin}: the database URL has no password (npm run up generates one into .env)`);
+    return password;
   }
 
   private get user(): string {
@@ -202,9 +204,25 @@ export class PostgresCluster implements Component {
     });
   }
 
+  /**
+   * Over the cluster's own Unix socket, where initdb set trust: it works whatever
+   * password the role has, so the stack can set the one in .env (a cluster made
+   * before passwords were generated, or a password rotated in .env).
+   */
+  private socketClient(): pg.Client {
+    return new pg.Client({
+      host: dirname(this.cluster.dataDir),
+      port: this.cluster.port,
+      user: this.user,
+      database: 'postgres',
+      connectionTimeoutMillis: 2000,
+      query_timeout: 5000,
+    });
+  }
+
   /** The server answers, whether or not the application database exists yet. */
   private async serverUp(): Promise<boolean> {
-    const c = this.client('postgres');
+    const c = this.socketClient();
     try {
       await c.connect();
       await c.query('SELECT 1');
@@ -215,9 +233,12 @@ export class PostgresCluster implements Component {
   }
 
   async afterStart(): Promise<void> {
-    const c = this.client('postgres');
+    const c = this.socketClient();
     await c.connect();
     try {
+      // The role's password is the one in the database URL, every start: nothing else
+      // keeps the two in step when .env changes.
+      await c.query(`ALTER ROLE ${c.escapeIdentifier(this.user)} PASSWORD ${c.escapeLiteral(this.password)}`);
       const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.cluster.database]);
       if (exists.rowCount === 0) {
         await c.query(`CREATE DATABASE "${this.cluster.database.replaceAll('"', '""')}"`);
