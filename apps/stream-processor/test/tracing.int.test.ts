@@ -68,6 +68,7 @@ beforeAll(async () => {
     topics: [USERS, EVENTS, `${EVENTS}.dlq`].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
   });
   const config = loadConfig({
+    ...SECRETS_ENV,
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
