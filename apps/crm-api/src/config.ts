@@ -3,8 +3,8 @@ import { apiAuthEnv, httpServerEnv, toHttpServerTimeouts, type HttpServerTimeout
 
 const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
-  // Same defaults as the rest of the pipeline, so the stack, the tests and this
-  // process agree on addresses without any .env.
+  // The same definitions as the rest of the pipeline: the port's default, and the
+  // database URL (its password has no default) from .env or the environment.
   CRM_API_PORT: endpointsSchema.shape.CRM_API_PORT,
   CRM_DATABASE_URL: endpointsSchema.shape.CRM_DATABASE_URL,
   LOG_LEVEL: logLevel.default('info'),
