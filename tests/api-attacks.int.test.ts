@@ -2,8 +2,7 @@ import http from 'node:http';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, generateKey, type Scope } from '@cdc/auth';
-import { createPool } from '@cdc/db';
-import { revokeKey } from '../scripts/keys/keyring.js';
+import { closeKeyDatabases, openKeyDatabases, revokeKey } from '../scripts/keys/keyring.js';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { up } from '../scripts/stack/stack.js';
 import { bearer, createTestKey, type TestKey } from './support/api-keys.js';
@@ -161,11 +160,8 @@ describe('API keys on every route', () => {
       ].sort(),
     );
     const revoked = await createTestKey({ name: 'revoked' });
-    const pgs = [
-      { name: 'crm', pool: createPool(env.CRM_DATABASE_URL, { max: 1 }) },
-      { name: 'telemetry', pool: createPool(env.TELEMETRY_DATABASE_URL, { max: 1 }) },
-    ];
-    await revokeKey(pgs, revoked.id).finally(() => Promise.all(pgs.map((p) => p.pool.end())));
+    const dbs = openKeyDatabases(env);
+    await revokeKey(dbs, revoked.id).finally(() => closeKeyDatabases(dbs));
     const expired = await createTestKey({ name: 'expired', expiresAt: new Date(Date.now() - 1000) });
     const lacking = new Map<Scope, TestKey>();
     for (const scope of ALL_SCOPES) lacking.set(scope, await createTestKey({ name: `lacks ${scope}`, scopes: ALL_SCOPES.filter((s) => s !== scope) }));

@@ -13,8 +13,7 @@
 import { parseArgs } from 'node:util';
 import { ALL_SCOPES, isKeyId, SCOPES, scopeList } from '@cdc/auth';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import { createPool } from '@cdc/db';
-import { issueKey, keyState, KeyringError, listKeys, revokeKey, rotateKey, type KeyDatabase } from './keyring.js';
+import { closeKeyDatabases, issueKey, keyState, KeyringError, listKeys, openKeyDatabases, revokeKey, rotateKey, type KeyDatabase } from './keyring.js';
 
 const USAGE = `usage: npm run keys -- <command> [options]
 
@@ -79,11 +78,20 @@ function parse(argv: string[]) {
   const wantsId = command === 'revoke' || command === 'rotate';
   if (rest.length !== (wantsId ? 1 : 0)) throw new UsageError(wantsId ? `${command} takes one key id` : `${command} takes no arguments`);
   if (wantsId && !isKeyId(rest[0]!)) throw new UsageError(`${JSON.stringify(rest[0])} is not a key id (16 hex digits, as npm run keys -- list shows)`);
-  return { help: false as const, command, id: rest[0], values };
+  return {
+    help: false as const,
+    command,
+    id: rest[0],
+    json: values.json === true,
+    // Everything a command needs is checked here, before any database is reached.
+    create: command === 'create' ? createOptions(values) : undefined,
+    overlapMs: command === 'rotate' ? duration('--overlap', values.overlap ?? '24h') : undefined,
+  };
 }
 
-function createOptions(values: ReturnType<typeof parse> & { help: false }) {
-  const v = values.values;
+type Command = Exclude<ReturnType<typeof parse>, { help: true }>;
+
+function createOptions(v: { name?: string; scopes?: string; rate?: string; 'expires-in'?: string }) {
   if (!v.name || v.name.length > 100) throw new UsageError('create needs --name, 1 to 100 characters');
   if (!v.scopes) throw new UsageError('create needs --scopes');
   const scopes = scopeList.safeParse(v.scopes);
@@ -99,12 +107,12 @@ function createOptions(values: ReturnType<typeof parse> & { help: false }) {
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-async function run(cmd: ReturnType<typeof parse> & { help: false }, dbs: KeyDatabase[]): Promise<void> {
-  const json = cmd.values.json === true;
+async function run(cmd: Command, dbs: KeyDatabase[]): Promise<void> {
+  const json = cmd.json;
   const out = (o: unknown): void => void process.stdout.write(`${JSON.stringify(o, null, 2)}\n`);
   switch (cmd.command) {
     case 'create': {
-      const { record, token } = await issueKey(dbs, createOptions(cmd));
+      const { record, token } = await issueKey(dbs, cmd.create!);
       if (json) return out({ id: record.id, name: record.name, scopes: record.scopes, rate_per_second: record.ratePerSecond, expires_at: iso(record.expiresAt), key: token });
       process.stderr.write(`created key ${record.id} "${record.name}" with ${record.scopes.join(', ')}; it is shown once:\n`);
       process.stdout.write(`${token}\n`);
@@ -140,8 +148,7 @@ async function run(cmd: ReturnType<typeof parse> & { help: false }, dbs: KeyData
       return;
     }
     case 'rotate': {
-      const overlap = duration('--overlap', cmd.values.overlap ?? '24h');
-      const { issued, oldExpiresAt } = await rotateKey(dbs, cmd.id!, overlap);
+      const { issued, oldExpiresAt } = await rotateKey(dbs, cmd.id!, cmd.overlapMs!);
       if (json) return out({ id: issued.record.id, rotated_from: cmd.id, old_expires_at: oldExpiresAt.toISOString(), key: issued.token });
       process.stderr.write(`key ${issued.record.id} replaces ${cmd.id}, which works until ${oldExpiresAt.toISOString()}; the new key is shown once:\n`);
       process.stdout.write(`${issued.token}\n`);
@@ -154,8 +161,6 @@ async function main(argv: string[]): Promise<number> {
   let cmd: ReturnType<typeof parse>;
   try {
     cmd = parse(argv);
-    if (!cmd.help && cmd.command === 'create') createOptions(cmd);
-    if (!cmd.help && cmd.command === 'rotate') duration('--overlap', cmd.values.overlap ?? '24h');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
@@ -167,10 +172,7 @@ async function main(argv: string[]): Promise<number> {
   }
   loadDotEnv();
   const env = loadEndpoints();
-  const dbs: KeyDatabase[] = [
-    { name: 'crm_db', pool: createPool(env.CRM_DATABASE_URL, { max: 2, connectionTimeoutMillis: 5_000 }) },
-    { name: 'telemetry_db', pool: createPool(env.TELEMETRY_DATABASE_URL, { max: 2, connectionTimeoutMillis: 5_000 }) },
-  ];
+  const dbs = openKeyDatabases(env, 2);
   try {
     await run(cmd, dbs);
     return EXIT.OK;
@@ -178,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${err instanceof KeyringError ? err.message : (err as Error).stack ?? String(err)}\n`);
     return EXIT.FAILED;
   } finally {
-    await Promise.all(dbs.map((d) => d.pool.end()));
+    await closeKeyDatabases(dbs);
   }
 }
 

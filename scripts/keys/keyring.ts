@@ -1,4 +1,6 @@
 import { generateKey, type Scope } from '@cdc/auth';
+import type { Endpoints } from '@cdc/config';
+import { createPool } from '@cdc/db';
 import { createApiKeyStore, type ApiKeyRecord } from '@cdc/db/api-keys';
 import type pg from 'pg';
 
@@ -10,6 +12,19 @@ import type pg from 'pg';
 export interface KeyDatabase {
   name: string;
   pool: pg.Pool;
+}
+
+/** Both databases that hold keys, each on a small pool of its own; close with closeKeyDatabases. */
+export function openKeyDatabases(env: Pick<Endpoints, 'CRM_DATABASE_URL' | 'TELEMETRY_DATABASE_URL'>, max = 1): KeyDatabase[] {
+  const pool = (url: string) => createPool(url, { max, connectionTimeoutMillis: 5_000 });
+  return [
+    { name: 'crm_db', pool: pool(env.CRM_DATABASE_URL) },
+    { name: 'telemetry_db', pool: pool(env.TELEMETRY_DATABASE_URL) },
+  ];
+}
+
+export async function closeKeyDatabases(dbs: KeyDatabase[]): Promise<void> {
+  await Promise.all(dbs.map((d) => d.pool.end()));
 }
 
 export interface IssueOptions {

@@ -1,7 +1,6 @@
 import type { Scope } from '@cdc/auth';
 import type { Endpoints } from '@cdc/config';
-import { createPool } from '@cdc/db';
-import { issueKey, revokeKey, type KeyDatabase } from './keyring.js';
+import { closeKeyDatabases, issueKey, openKeyDatabases, revokeKey } from './keyring.js';
 
 export interface TemporaryKey {
   id: string;
@@ -22,17 +21,12 @@ export async function temporaryKey(
   scopes: Scope[],
   ttlMs = 6 * 3_600_000,
 ): Promise<TemporaryKey> {
-  const open = (): KeyDatabase[] => [
-    { name: 'crm_db', pool: createPool(env.CRM_DATABASE_URL, { max: 1, connectionTimeoutMillis: 5_000 }) },
-    { name: 'telemetry_db', pool: createPool(env.TELEMETRY_DATABASE_URL, { max: 1, connectionTimeoutMillis: 5_000 }) },
-  ];
-  const close = (dbs: KeyDatabase[]) => Promise.all(dbs.map((d) => d.pool.end()));
-  const dbs = open();
+  const dbs = openKeyDatabases(env);
   let issued;
   try {
     issued = await issueKey(dbs, { name, scopes, ratePerSecond: 0, expiresAt: new Date(Date.now() + ttlMs) });
   } finally {
-    await close(dbs);
+    await closeKeyDatabases(dbs);
   }
   const id = issued.record.id;
   let revoked = false;
@@ -41,12 +35,12 @@ export async function temporaryKey(
     token: issued.token,
     async revoke() {
       if (revoked) return;
-      const again = open();
+      const again = openKeyDatabases(env);
       try {
         await revokeKey(again, id);
         revoked = true;
       } finally {
-        await close(again);
+        await closeKeyDatabases(again);
       }
     },
   };

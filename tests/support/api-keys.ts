@@ -1,7 +1,6 @@
 import { ALL_SCOPES, type Scope } from '@cdc/auth';
 import { apiAuthEnv, loadEndpoints, toApiAuthConfig, type ApiAuthConfig } from '@cdc/config';
-import { createPool } from '@cdc/db';
-import { issueKey, type KeyDatabase } from '../../scripts/keys/keyring.js';
+import { closeKeyDatabases, issueKey, openKeyDatabases } from '../../scripts/keys/keyring.js';
 
 /** The APIs' authentication as a process started with no API_* variables gets it. */
 export const DEFAULT_API_AUTH: ApiAuthConfig = toApiAuthConfig(apiAuthEnv.parse({}), 'test', '127.0.0.1');
@@ -21,8 +20,6 @@ export interface TestKeyOptions {
   ratePerSecond?: number | null;
   expiresAt?: Date | null;
   name?: string;
-  /** Default: both databases, as `npm run keys -- create` does. */
-  databaseUrls?: string[];
 }
 
 /**
@@ -31,9 +28,7 @@ export interface TestKeyOptions {
  * behind by a test opens nothing for long.
  */
 export async function createTestKey(opts: TestKeyOptions = {}): Promise<TestKey> {
-  const env = loadEndpoints();
-  const urls = opts.databaseUrls ?? [env.CRM_DATABASE_URL, env.TELEMETRY_DATABASE_URL];
-  const dbs: KeyDatabase[] = urls.map((url, i) => ({ name: `db${i}`, pool: createPool(url, { max: 1 }) }));
+  const dbs = openKeyDatabases(loadEndpoints());
   try {
     const { record, token } = await issueKey(dbs, {
       name: opts.name ?? 'test',
@@ -43,7 +38,7 @@ export async function createTestKey(opts: TestKeyOptions = {}): Promise<TestKey>
     });
     return { id: record.id, token, headers: bearer(token) };
   } finally {
-    await Promise.all(dbs.map((d) => d.pool.end()));
+    await closeKeyDatabases(dbs);
   }
 }
 

@@ -91,20 +91,20 @@ export function createUsersRepository(prisma: PrismaClient): UsersRepository {
     async update(id, patch, by) {
       try {
         return await prisma.$transaction(async (tx) => {
-        const row = await tx.user.update({
-          where: { id },
-          data: {
-            name: patch.name,
-            email: patch.email,
-            age: patch.age,
-            gender: patch.gender,
-            country: patch.country,
-            address: patch.address,
-            phone: patch.phone,
-          },
-        });
-        await audit(tx, by, 'users.update', id, { fields: Object.keys(patch).sort() });
-        return toUser(row);
+          const row = await tx.user.update({
+            where: { id },
+            data: {
+              name: patch.name,
+              email: patch.email,
+              age: patch.age,
+              gender: patch.gender,
+              country: patch.country,
+              address: patch.address,
+              phone: patch.phone,
+            },
+          });
+          await audit(tx, by, 'users.update', id, { fields: Object.keys(patch).sort() });
+          return toUser(row);
         });
       } catch (err) {
         if (isNotFound(err)) return null;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRoute, z } from '@hono/zod-openapi';
 import { pino } from 'pino';
 import { createApiApp, createHttpMetrics, PROBLEM_CONTENT_TYPE } from '../src/index.js';
+import { AUTH_OFF } from './auth-off.js';
 
 /** The shared frame, exercised through a one-route app: no servers, no database. */
 function makeApp(ready: () => Promise<void> = async () => {}) {
@@ -14,8 +15,7 @@ function makeApp(ready: () => Promise<void> = async () => {}) {
     metrics: createHttpMetrics('test'),
     readiness: [{ name: 'database', check: ready }],
     maxBodyBytes: 1024,
-    // This file is about the frame's other parts; auth.test.ts covers the key check.
-    auth: { config: { mode: 'off', opsEndpoints: 'open', keyCacheMs: 0, defaultRatePerSecond: 0 }, keys: { find: async () => undefined }, store: 'test_db' },
+    auth: AUTH_OFF,
   });
   app.openapi(
     createRoute({

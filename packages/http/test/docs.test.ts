@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createApiApp, createHttpMetrics, DOCS_CSP, swaggerDocsRoutes } from '../src/index.js';
 import { expectOfflineDocs, isSameOrigin, referencedUrls } from './offline-docs.js';
+import { AUTH_OFF } from './auth-off.js';
 
 function docsApp(opts: Parameters<typeof swaggerDocsRoutes>[0] = { title: 'Test API' }) {
   const app = new Hono();
@@ -37,7 +38,7 @@ describe('swaggerDocsRoutes: Swagger UI from swagger-ui-dist, nothing from elsew
       metrics: createHttpMetrics('test'),
       readiness: [],
       maxBodyBytes: 1024,
-      auth: { config: { mode: 'off', opsEndpoints: 'open', keyCacheMs: 0, defaultRatePerSecond: 0 }, keys: { find: async () => undefined }, store: 'test_db' },
+      auth: AUTH_OFF,
     });
     await expectOfflineDocs((p, i) => app.request(p, i));
     expect((await app.request('/docs')).headers.get('content-security-policy')).toBe(DOCS_CSP);
