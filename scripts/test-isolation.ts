@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import pg from 'pg';
 import { loadDotEnv } from '@cdc/config';
 import { loadStackConfig, REPO_ROOT, type StackConfig } from './stack/config.js';
@@ -76,7 +77,7 @@ async function clickhouse(config: StackConfig, into: Snapshot): Promise<void> {
 }
 
 async function kafka(config: StackConfig, into: Snapshot): Promise<void> {
-  const admin = new Kafka({ clientId: 'test-isolation', brokers: config.env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ ...kafkaAccess(config.env), logLevel: 'silent' }, 'test-isolation').admin();
   await admin.connect();
   try {
     for (const topic of (await admin.listTopics()).sort()) into.set(`kafka topic ${topic}`, 'exists');

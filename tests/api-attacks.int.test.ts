@@ -76,6 +76,7 @@ function requestFor(route: string): { base: string; method: string; path: string
     'crm GET /users': () => ({ base: u(), method: 'GET', path: '/users?limit=500' }),
     'crm GET /users/{id}': () => ({ base: u(), method: 'GET', path: `/users/${fixtureUser.id}` }),
     'crm PATCH /users/{id}': () => ({ base: u(), method: 'PATCH', path: `/users/${fixtureUser.id}`, body: JSON.stringify({ name: 'pwned' }) }),
+    'crm POST /users/{id}/erase': () => ({ base: u(), method: 'POST', path: `/users/${fixtureUser.id}/erase` }),
     'crm DELETE /users/{id}': () => ({ base: u(), method: 'DELETE', path: `/users/${fixtureUser.id}` }),
     'crm GET /ready': () => ({ base: u(), method: 'GET', path: '/ready' }),
     'crm GET /metrics': () => ({ base: u(), method: 'GET', path: '/metrics' }),
@@ -154,7 +155,7 @@ describe('API keys on every route', () => {
     const routes = await securedRoutes();
     expect(routes.map((r) => r.route).sort()).toEqual(
       [
-        'crm DELETE /users/{id}', 'crm GET /metrics', 'crm GET /ready', 'crm GET /users', 'crm GET /users/{id}', 'crm PATCH /users/{id}', 'crm POST /users',
+        'crm DELETE /users/{id}', 'crm GET /metrics', 'crm GET /ready', 'crm GET /users', 'crm GET /users/{id}', 'crm PATCH /users/{id}', 'crm POST /users', 'crm POST /users/{id}/erase',
         'telemetry GET /metrics', 'telemetry GET /ready', 'telemetry GET /telemetry-events/{event_uuid}', 'telemetry POST /telemetry-events', 'telemetry POST /telemetry-events/batch',
         'processor GET /query', 'processor POST /query',
       ].sort(),

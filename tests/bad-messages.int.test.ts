@@ -1,10 +1,10 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type pg from 'pg';
-import { createSchemaRegistry } from '@cdc/kafka';
+import { createKafka, createSchemaRegistry, kafkaAccess } from '@cdc/kafka';
 import { STREAM_PROCESSOR_ENV } from '../scripts/stack/stack.js';
 import { processorGroups, startApp, type RunningApp } from './support/apps.js';
 import { CLASSES, corpus, TOPIC, type BadMessage, type TopicKind } from './support/bad-messages.js';
@@ -70,7 +70,7 @@ const PROBE_SCHEMA = {
 const CATCH_UP_MS = 120_000;
 
 const kinds: TopicKind[] = ['users', 'telemetry'];
-const kafka = new Kafka({ clientId: 'bad-messages-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'bad-messages-test');
 let db: { crm: pg.Pool; telemetry: pg.Pool };
 let ch: ClickHouseClient;
 let admin: Admin;

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type pg from 'pg';
 import { mulberry32 } from '../scripts/import/generator.js';
@@ -269,7 +270,7 @@ describe('CDC: PostgreSQL → Debezium → Kafka → ClickHouse current state', 
   });
 
   it('a poison message ends in debezium.kafka_errors and the messages after it still arrive', async () => {
-    const kafka = new Kafka({ clientId: 'cdc-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'cdc-test');
     const producer = kafka.producer();
     await producer.connect();
     const marker = `poison-${randomUUID()}`;

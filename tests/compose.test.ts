@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONNECTORS_DIR, loadConnectorDefinitions } from '../scripts/lib/connectors.js';
 import { PIPELINE_TOPICS } from '../scripts/stack/topics.js';
+import { GRANTS } from '../scripts/stack/kafka-acl.js';
 import { COMPOSE_ENV } from './support/secrets-env.js';
 
 /**
@@ -118,5 +119,39 @@ describe('docker-compose.yaml', () => {
     );
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect(environment[name], name).toBeTruthy();
+  });
+
+  it('asks every Kafka client to log in, and grants the same ACLs as the native stack', () => {
+    const { services } = rendered();
+    const kafka = services.kafka!.environment!;
+    expect(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).not.toMatch(/:PLAINTEXT\b/);
+    expect(kafka.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
+    expect(kafka.KAFKA_AUTHORIZER_CLASS_NAME).toMatch(/StandardAuthorizer/);
+    for (const [name, user] of [['stream-processor', 'processor'], ['console', 'console']] as const) {
+      expect(services[name]!.environment!.KAFKA_USER, name).toBe(user);
+      expect(services[name]!.environment!.KAFKA_PASSWORD, name).toBeTruthy();
+    }
+    expect(services.connect!.environment!.CONNECT_PRODUCER_SASL_JAAS_CONFIG).toMatch(/username="connect"/);
+
+    // kafka-init's `allow <principal> <kind> <name> <Ops> [prefixed]` lines, in kafka-acl.ts's terms.
+    const script = (services['kafka-init']!.command as string[]).join('\n');
+    const op = (o: string) => o.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+    const granted = [...script.matchAll(/^\s*allow (\w+) (topic|group|cluster) '?([^'\s]+)'? ([\w,]+)( prefixed)?$/gm)].map((m) => ({
+      principal: m[1],
+      resource: m[2]!.toUpperCase(),
+      name: m[3],
+      prefixed: Boolean(m[5]),
+      operations: m[4]!.split(',').map(op).sort(),
+    }));
+    const expected = GRANTS.map((g) => ({ ...g, prefixed: Boolean(g.prefixed), operations: [...g.operations].sort() }));
+    const order = (a: { principal?: string; resource: string; name?: string }) => `${a.principal} ${a.resource} ${a.name}`;
+    expect(granted.sort((a, b) => order(a).localeCompare(order(b)))).toEqual(expected.sort((a, b) => order(a).localeCompare(order(b))));
+  });
+
+  it('publishes no service that cannot ask for a credential (Connect, the registry)', () => {
+    const { services } = rendered();
+    expect(services.connect!.ports ?? []).toEqual([]);
+    expect(services['schema-registry']!.ports ?? []).toEqual([]);
+    expect(services['connect-init']!.depends_on?.connect?.condition).toBe('service_healthy');
   });
 });

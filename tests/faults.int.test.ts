@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { analyticsEqual } from '../scripts/lib/analytics-compare.js';
 import { describeDiff, isEqual } from '../scripts/lib/cdc-compare.js';
 import { reportTable, runFault, TARGETS, type FaultResult } from '../scripts/faults/suite.js';
@@ -17,7 +18,7 @@ import { clickhouse, env, pools } from './support/cdc.js';
 const config = loadStackConfig();
 const db = pools();
 const ch = clickhouse();
-const admin = new Kafka({ clientId: 'faults-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+const admin = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'faults-test').admin();
 const results: FaultResult[] = [];
 
 let apiKey: TestKey;

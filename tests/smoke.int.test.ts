@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { loadEndpoints } from '@cdc/config';
 import { ConnectClient } from '@cdc/connect';
 import { dropSlotWhenReleased, until } from './support/cdc.js';
 import { deleteTestGroups, testGroupId } from './support/kafka-groups.js';
+import { grantFor } from '../scripts/stack/kafka-acl.js';
 
 /**
  * The whole path once, with plain SQL and nothing of the product's own code:
@@ -18,10 +20,12 @@ const CONNECTOR = 'smoke-crm';
 // Its own PostgreSQL schema keeps the product's `public` schema (Prisma's) untouched.
 const TOPIC = 'smoke.smoke.events';
 const SLOT = 'smoke_slot';
+const CH_GROUP = testGroupId('smoke-clickhouse');
+let revokeAcls: (() => Promise<void>) | undefined;
 
 const crmUrl = new URL(env.CRM_DATABASE_URL);
 const connect = new ConnectClient(env.KAFKA_CONNECT_URL);
-const kafka = new Kafka({ clientId: 'smoke-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'smoke-test');
 let db: pg.Client;
 let ch: ClickHouseClient;
 let consumer: Consumer | undefined;
@@ -62,6 +66,12 @@ beforeAll(async () => {
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }], waitForLeaders: true });
   }
   await admin.disconnect();
+  // The test's own topic and group: Debezium writes it, ClickHouse reads it.
+  revokeAcls = await grantFor(kafka, [
+    { principal: 'connect', resource: 'TOPIC', name: TOPIC, operations: ['WRITE', 'DESCRIBE'] },
+    { principal: 'clickhouse', resource: 'TOPIC', name: TOPIC, operations: ['READ'] },
+    { principal: 'clickhouse', resource: 'GROUP', name: CH_GROUP, operations: ['READ'] },
+  ]);
 
   await ch.command({ query: 'CREATE DATABASE smoke' });
   await ch.command({
@@ -69,7 +79,7 @@ beforeAll(async () => {
       ENGINE = Kafka
       SETTINGS kafka_broker_list = '${env.KAFKA_BROKERS.join(',')}',
                kafka_topic_list = '${TOPIC}',
-               kafka_group_name = '${testGroupId('smoke-clickhouse')}',
+               kafka_group_name = '${CH_GROUP}',
                kafka_format = 'JSONAsString',
                kafka_flush_interval_ms = 100`,
   });
@@ -122,7 +132,8 @@ afterAll(async () => {
   }
   await ch?.command({ query: 'DROP DATABASE IF EXISTS smoke SYNC' }).catch(() => {});
   await ch?.close();
-  await deleteTestGroups(env.KAFKA_BROKERS);
+  await deleteTestGroups(kafkaAccess(env));
+  await revokeAcls?.();
 }, 120_000);
 
 describe('smoke: PostgreSQL → Debezium → Kafka → ClickHouse', () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { createClient } from '@clickhouse/client';
 import { loadStackConfig } from '../scripts/stack/config.js';
 import { down, status, up } from '../scripts/stack/stack.js';
@@ -59,7 +60,7 @@ describe('native stack lifecycle', () => {
     const marker = randomUUID();
     const topic = 'crm.public.users.dlq'; // an existing pipeline topic; a marker message is harmless there
     const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
-    const kafka = new Kafka({ clientId: 'stack-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+    const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'stack-test');
 
     for (const url of [env.CRM_DATABASE_URL, env.TELEMETRY_DATABASE_URL]) {
       const db = new pg.Client({ connectionString: url });
@@ -140,7 +141,7 @@ describe('native stack lifecycle', () => {
       });
     });
     await consumer.disconnect();
-    await deleteTestGroups(env.KAFKA_BROKERS);
+    await deleteTestGroups(kafkaAccess(env));
     expect(found).toBe(marker);
   });
 });

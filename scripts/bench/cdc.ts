@@ -75,7 +75,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseSettings } from '@clic
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { ConnectClient } from '@cdc/connect';
-import { createKafka, withAdmin } from '@cdc/kafka';
+import { createKafka, kafkaAccess, withAdmin } from '@cdc/kafka';
 import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { mulberry32 } from '../import/generator.js';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
@@ -828,7 +828,7 @@ async function main(): Promise<void> {
   // A processor still working through an earlier backlog would load the ClickHouse
   // server through the whole run and make every figure worse than it is.
   say('waiting for the stream processor to have caught up (stream-processor-enrich) …');
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'error' }, 'bench-cdc');
+  const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'error' }, 'bench-cdc');
   await until('the stream processor to catch up before the run', 900_000, 2_000, () =>
     withAdmin(kafka, env.KAFKA_BROKERS, async (admin) =>
       (await groupCaughtUp(admin, 'stream-processor-enrich', DEBEZIUM_TOPIC)) ? true : undefined,

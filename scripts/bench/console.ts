@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import { createKafka } from '@cdc/kafka';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { freePort } from '../lib/net.js';
 import { CONSOLE_HEAP } from '../stack/stack.js';
 import { checkStop, fmt, now, percentile, runBench, say, stopOnInterrupt, until } from './support.js';
@@ -76,7 +76,7 @@ const PARTITIONS = 3;
 /** One message in this many is the user the field filter looks for. */
 const EVERY = 1_000;
 const TARGET_USER = 922;
-const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, 'bench-console');
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'bench-console');
 const admin = kafka.admin();
 let consoleProc: ChildProcess | undefined;
 

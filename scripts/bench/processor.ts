@@ -67,6 +67,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { mulberry32 } from '../import/generator.js';
@@ -124,7 +125,7 @@ const ch = createClient({
   // Poll errors are retried; the client's own log would print each one.
   log: { level: ClickHouseLogLevel.OFF },
 });
-const kafka = new Kafka({ clientId: 'bench-processor', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'bench-processor');
 const admin = kafka.admin();
 
 async function chRows<T>(query: string): Promise<T[]> {

@@ -29,8 +29,9 @@ import pg from 'pg';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { ConnectClient } from '@cdc/connect';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
-import { createKafka, withAdmin } from '@cdc/kafka';
+import { createKafka, kafkaAccess, withAdmin } from '@cdc/kafka';
 import { copyTable, pgSourceOf, TELEMETRY_EVENTS, type SnapshotTable } from '../snapshot/copy.js';
+import { grantFor } from '../stack/kafka-acl.js';
 import { checkStop, fmt, now, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 import { commandLine, figure, loadAverage, machineDescription, parseOrExit, writeResult, type Metric } from './results.js';
 
@@ -113,7 +114,8 @@ const ch = createClient({
   clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
 });
 const connect = new ConnectClient(env.KAFKA_CONNECT_URL);
-const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'error' }, 'bench-snapshot');
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'error' }, 'bench-snapshot');
+let revokeAcls: (() => Promise<void>) | undefined;
 const pgUrl = new URL(env.TELEMETRY_DATABASE_URL);
 
 stopOnInterrupt();
@@ -277,6 +279,12 @@ async function runDebezium(): Promise<Outcome> {
     // Partitioned as production's telemetry topic, for the same consumer parallelism.
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
   });
+  // The benchmark's own topic and group: Debezium writes it, ClickHouse reads it.
+  revokeAcls = await grantFor(kafka, [
+    { principal: 'connect', resource: 'TOPIC', name: TOPIC, operations: ['WRITE', 'DESCRIBE'] },
+    { principal: 'clickhouse', resource: 'TOPIC', name: TOPIC, operations: ['READ'] },
+    { principal: 'clickhouse', resource: 'GROUP', name: 'bench-snapshot', operations: ['READ'] },
+  ]);
   await chCommand(
     `CREATE TABLE ${CH_DB}.dbz_rows AS default.telemetry_events ENGINE = ReplacingMergeTree(_lsn, _is_deleted) ORDER BY id`,
   );
@@ -373,6 +381,8 @@ async function dropPaths(): Promise<void> {
   await withAdmin(kafka, env.KAFKA_BROKERS, async (admin) => {
     if ((await admin.listTopics()).includes(TOPIC)) await admin.deleteTopics({ topics: [TOPIC] });
   });
+  await revokeAcls?.();
+  revokeAcls = undefined;
 }
 
 // ---------------------------------------------------------------- main

@@ -10,7 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createClient } from '@clickhouse/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import pg from 'pg';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import { temporaryKey, type TemporaryKey } from '../keys/temporary.js';
@@ -51,7 +52,7 @@ const config = loadStackConfig();
 const pool = (connectionString: string) => new pg.Pool({ connectionString, max: 2 }).on('error', () => {});
 const db = { crm: pool(env.CRM_DATABASE_URL), telemetry: pool(env.TELEMETRY_DATABASE_URL) };
 const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, request_timeout: 120_000 });
-const admin = new Kafka({ clientId: 'faults', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+const admin = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'faults').admin();
 const log = (line: string) => console.error(`[faults] ${line}`);
 
 const results: FaultResult[] = [];

@@ -41,20 +41,22 @@ describe('parseCommand', () => {
 
 describe('loadKafkaCliConfig', () => {
   it("defaults to the native stack and its schema registry; an empty registry URL means none", () => {
-    expect(loadKafkaCliConfig({})).toEqual({
+    expect(loadKafkaCliConfig({ KAFKA_PASSWORD: 'test-admin-secret' })).toEqual({
       brokers: ['127.0.0.1:9092'],
+      user: 'admin',
+      password: 'test-admin-secret',
       schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v6',
       logLevel: 'silent',
     });
-    expect(loadKafkaCliConfig({ SCHEMA_REGISTRY_URL: '' }).schemaRegistryUrl).toBeUndefined();
+    expect(loadKafkaCliConfig({ KAFKA_PASSWORD: 'test-admin-secret', SCHEMA_REGISTRY_URL: '' }).schemaRegistryUrl).toBeUndefined();
   });
 
   it('reads brokers and the registry URL, and rejects a malformed one', () => {
-    expect(loadKafkaCliConfig({ KAFKA_BROKERS: 'a:1, b:2', SCHEMA_REGISTRY_URL: 'http://sr:8081' })).toMatchObject({
+    expect(loadKafkaCliConfig({ KAFKA_PASSWORD: 'test-admin-secret', KAFKA_BROKERS: 'a:1, b:2', SCHEMA_REGISTRY_URL: 'http://sr:8081' })).toMatchObject({
       brokers: ['a:1', 'b:2'],
       schemaRegistryUrl: 'http://sr:8081',
     });
-    expect(() => loadKafkaCliConfig({ SCHEMA_REGISTRY_URL: 'sr:8081' })).toThrow(/SCHEMA_REGISTRY_URL/);
+    expect(() => loadKafkaCliConfig({ KAFKA_PASSWORD: 'test-admin-secret', SCHEMA_REGISTRY_URL: 'sr:8081' })).toThrow(/SCHEMA_REGISTRY_URL/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
 import type { GroupInfo } from '@cdc/kafka';
 import type { TailLine } from './tail.js';
@@ -17,7 +18,7 @@ const env = loadEndpoints();
 const suffix = randomBytes(4).toString('hex');
 const TOPIC = `kafka-cli-test-${suffix}`;
 const GROUP = `kafka-cli-test-${suffix}`;
-const kafka = new Kafka({ clientId: 'kafka-cli-int-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'kafka-cli-int-test');
 const admin = kafka.admin();
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));

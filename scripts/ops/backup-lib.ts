@@ -18,6 +18,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { z } from 'zod';
 import pg from 'pg';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { endpointsSchema, parseEnv } from '@cdc/config';
 import { ConnectClient } from '@cdc/connect';
 
@@ -286,7 +287,7 @@ export function holdsData(engine: string): boolean {
 // Kafka
 
 export function kafkaAdmin(config: OpsConfig): Admin {
-  return new Kafka({ clientId: 'cdc-backup', brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  return createKafka({ ...kafkaAccess(config), logLevel: 'silent' }, 'cdc-backup').admin();
 }
 
 export async function kafkaState(config: OpsConfig): Promise<KafkaEntry> {

@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { createClient } from '@clickhouse/client';
 import { loadDotEnv } from '@cdc/config';
 import { ConnectClient, applyConnector, loadConnectorDefinitions } from '../lib/connectors.js';
@@ -282,7 +283,7 @@ async function replacePostgres(config: OpsConfig, dir: string, e: PostgresEntry,
       //    the restored database has come again from the snapshot below, at newer LSNs.
       if (retired.length) {
         const lsn = BigInt((await restored.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn")).rows[0]!.lsn);
-        const kafka = new Kafka({ clientId: 'cdc-restore', brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+        const kafka = createKafka({ ...kafkaAccess(config), logLevel: 'silent' }, 'cdc-restore');
         const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
         await producer.connect();
         try {

@@ -18,7 +18,7 @@ import pg from 'pg';
 import cliProgress from 'cli-progress';
 import { loadDotEnv, loadEndpoints, type Endpoints } from '@cdc/config';
 import { createClickHouse } from '@cdc/clickhouse';
-import { createKafka, withAdmin } from '@cdc/kafka';
+import { createKafka, kafkaAccess, withAdmin } from '@cdc/kafka';
 import { groupCaughtUp } from '../lib/analytics-compare.js';
 import { loadConnectorDefinitions } from '../lib/connectors.js';
 import { backfillCopiedRows } from '@cdc/stream-processor/backfill';
@@ -78,7 +78,7 @@ const USERS_TOPIC = 'crm.public.users';
  * ClickHouse's users consumer to reach the end of the topic.
  */
 async function usersCaughtUp(env: Endpoints): Promise<boolean> {
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'error' }, 'snapshot');
+  const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'error' }, 'snapshot');
   return withAdmin(kafka, env.KAFKA_BROKERS, async (admin) => {
     const deadline = Date.now() + 60_000;
     while (!(await groupCaughtUp(admin, USERS_GROUP, USERS_TOPIC))) {

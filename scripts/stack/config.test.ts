@@ -30,6 +30,11 @@ describe('stack configuration', () => {
     }
   });
 
+  it('refuses a Kafka password that JAAS or Kafka\'s tools would mangle', () => {
+    expect(() => loadStackConfig({ ...SECRETS_ENV, KAFKA_CONNECT_PASSWORD: 'has"quote-and-more' })).toThrow(/KAFKA_CONNECT_PASSWORD/);
+    expect(() => loadStackConfig({ ...SECRETS_ENV, KAFKA_PASSWORD: 'short' })).toThrow(/KAFKA_PASSWORD/);
+  });
+
   it('has no default password: each missing one is named, with where it comes from', () => {
     try {
       loadStackConfig({});
@@ -37,7 +42,17 @@ describe('stack configuration', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const issues = (err as ConfigError).issues;
-      expect(issues.map((i) => i.path).sort()).toEqual(['CLICKHOUSE_ANALYST_PASSWORD', 'CLICKHOUSE_PASSWORD', 'CRM_DATABASE_URL', 'TELEMETRY_DATABASE_URL']);
+      expect(issues.map((i) => i.path).sort()).toEqual([
+        'CLICKHOUSE_ANALYST_PASSWORD',
+        'CLICKHOUSE_PASSWORD',
+        'CRM_DATABASE_URL',
+        'KAFKA_CLICKHOUSE_PASSWORD',
+        'KAFKA_CONNECT_PASSWORD',
+        'KAFKA_CONSOLE_PASSWORD',
+        'KAFKA_PASSWORD',
+        'KAFKA_PROCESSOR_PASSWORD',
+        'TELEMETRY_DATABASE_URL',
+      ]);
       for (const i of issues) expect(i.message).toContain('npm run up');
     }
   });

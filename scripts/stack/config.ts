@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { endpointsSchema, parseEnv, port } from '@cdc/config';
+import { endpointsSchema, kafkaPassword, parseEnv, port, secret } from '@cdc/config';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -16,6 +16,12 @@ const stackEnvSchema = endpointsSchema.extend({
   /** Debian's PostgreSQL 15 binaries; initdb/pg_ctl are not on PATH by default. */
   PG_BIN: z.string().default('/usr/lib/postgresql/15/bin'),
   KAFKA_CONTROLLER_PORT: port.default(9093),
+  // The passwords of the broker's other principals (scripts/stack/kafka-acl.ts); the
+  // admin's is KAFKA_PASSWORD.
+  KAFKA_CONNECT_PASSWORD: secret(kafkaPassword),
+  KAFKA_CLICKHOUSE_PASSWORD: secret(kafkaPassword),
+  KAFKA_PROCESSOR_PASSWORD: secret(kafkaPassword),
+  KAFKA_CONSOLE_PASSWORD: secret(kafkaPassword),
   KAFKA_HEAP: z.string().default('-Xms256m -Xmx512m'),
   CONNECT_HEAP: z.string().default('-Xms256m -Xmx512m'),
   REGISTRY_HEAP: z.string().default('-Xms32m -Xmx192m'),

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { kafkaPassword } from '@cdc/config';
+import { SECRETS_ENV } from '../../tests/support/secrets-env.js';
 import { ensureSecrets } from './secrets.js';
 
 const dirs: string[] = [];
@@ -20,7 +22,19 @@ describe('generated secrets', () => {
     const file = fresh();
     const first = ensureSecrets(file, {});
     expect(first).toMatchObject({ created: true, modeFixed: false, weak: [] });
-    expect(first.generated.sort()).toEqual(['CLICKHOUSE_ANALYST_PASSWORD', 'CLICKHOUSE_PASSWORD', 'CRM_DATABASE_URL', 'GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'TELEMETRY_DATABASE_URL']);
+    expect(first.generated.sort()).toEqual([
+      'CLICKHOUSE_ANALYST_PASSWORD',
+      'CLICKHOUSE_PASSWORD',
+      'CRM_DATABASE_URL',
+      'GRAFANA_ADMIN_PASSWORD',
+      'KAFKA_CLICKHOUSE_PASSWORD',
+      'KAFKA_CONNECT_PASSWORD',
+      'KAFKA_CONSOLE_PASSWORD',
+      'KAFKA_PASSWORD',
+      'KAFKA_PROCESSOR_PASSWORD',
+      'POSTGRES_PASSWORD',
+      'TELEMETRY_DATABASE_URL',
+    ]);
     expect(mode(file)).toBe(0o600);
     const env = read(file);
     const passwords = [
@@ -30,9 +44,16 @@ describe('generated secrets', () => {
       env.CLICKHOUSE_ANALYST_PASSWORD!,
       env.POSTGRES_PASSWORD!,
       env.GRAFANA_ADMIN_PASSWORD!,
+      env.KAFKA_PASSWORD!,
+      env.KAFKA_CONNECT_PASSWORD!,
+      env.KAFKA_CLICKHOUSE_PASSWORD!,
+      env.KAFKA_PROCESSOR_PASSWORD!,
+      env.KAFKA_CONSOLE_PASSWORD!,
     ];
     for (const p of passwords) expect(p).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(new Set(passwords).size).toBe(6);
+    expect(new Set(passwords).size).toBe(11);
+    // Kafka's passwords pass the stack's own check (JAAS and command-line quoting).
+    for (const k of ['KAFKA_PASSWORD', 'KAFKA_CONNECT_PASSWORD', 'KAFKA_CLICKHOUSE_PASSWORD']) expect(kafkaPassword.parse(env[k])).toBe(env[k]);
     expect(new URL(env.CRM_DATABASE_URL!).host).toBe('127.0.0.1:15432');
 
     const again = ensureSecrets(file, {});
@@ -49,7 +70,12 @@ describe('generated secrets', () => {
     writeFileSync(file, 'LOG_LEVEL=debug\nCLICKHOUSE_PASSWORD=pipeline-dev\nCRM_DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:15432/crm_db\n');
     chmodSync(file, 0o644);
     const r = ensureSecrets(file, {});
-    expect(r.generated.sort()).toEqual(['CLICKHOUSE_ANALYST_PASSWORD', 'GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'TELEMETRY_DATABASE_URL']);
+    expect(r.generated.filter((k) => !k.startsWith('KAFKA_')).sort()).toEqual([
+      'CLICKHOUSE_ANALYST_PASSWORD',
+      'GRAFANA_ADMIN_PASSWORD',
+      'POSTGRES_PASSWORD',
+      'TELEMETRY_DATABASE_URL',
+    ]);
     expect(r.modeFixed).toBe(true);
     expect(mode(file)).toBe(0o600);
     expect(r.weak.sort()).toEqual(['CLICKHOUSE_PASSWORD', 'CRM_DATABASE_URL']);
@@ -60,7 +86,7 @@ describe('generated secrets', () => {
 
   it('writes nothing when the environment sets every password (the tests’ stack)', () => {
     const file = fresh();
-    const r = ensureSecrets(file, { CRM_DATABASE_URL: 'x', TELEMETRY_DATABASE_URL: 'x', CLICKHOUSE_PASSWORD: 'x', CLICKHOUSE_ANALYST_PASSWORD: 'x' });
+    const r = ensureSecrets(file, { ...SECRETS_ENV });
     expect(r).toMatchObject({ created: false, generated: [] });
     expect(() => statSync(file)).toThrow();
   });

@@ -27,6 +27,13 @@ const SECRETS: Record<string, () => string> = {
   TELEMETRY_DATABASE_URL: () => `postgresql://postgres:${password()}@127.0.0.1:15433/telemetry_db`,
   CLICKHOUSE_PASSWORD: password,
   CLICKHOUSE_ANALYST_PASSWORD: password,
+  // Kafka's principals (scripts/stack/kafka-acl.ts): the admin, which scripts and
+  // tests use, and one per component.
+  KAFKA_PASSWORD: password,
+  KAFKA_CONNECT_PASSWORD: password,
+  KAFKA_CLICKHOUSE_PASSWORD: password,
+  KAFKA_PROCESSOR_PASSWORD: password,
+  KAFKA_CONSOLE_PASSWORD: password,
   // docker-compose only (the native stack reads neither): its PostgreSQL servers (one
   // password for both) and Grafana's admin.
   POSTGRES_PASSWORD: password,
@@ -42,7 +49,17 @@ const HEADER = `# Written by \`npm run up\` (scripts/stack/secrets.ts): this mac
 # below (see .env.example); a variable set in the environment wins over this file.
 `;
 
-const NATIVE = ['CRM_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_ANALYST_PASSWORD'];
+const NATIVE = [
+  'CRM_DATABASE_URL',
+  'TELEMETRY_DATABASE_URL',
+  'CLICKHOUSE_PASSWORD',
+  'CLICKHOUSE_ANALYST_PASSWORD',
+  'KAFKA_PASSWORD',
+  'KAFKA_CONNECT_PASSWORD',
+  'KAFKA_CLICKHOUSE_PASSWORD',
+  'KAFKA_PROCESSOR_PASSWORD',
+  'KAFKA_CONSOLE_PASSWORD',
+];
 
 export function ensureSecrets(file: string, env: Record<string, string | undefined> = process.env): SecretsReport {
   // The environment sets every password the native stack needs (the tests' stack does):

@@ -10,6 +10,7 @@ import { NodeService } from './components/node-service.js';
 import { ExternalClickHouse } from './components/external-clickhouse.js';
 import { buildConsoleWeb, consoleToken } from './console.js';
 import { provision } from './provision.js';
+import { PRINCIPAL_PASSWORD_VARS, type Principal } from './kafka-acl.js';
 import { processTable, StackError, treeRssKb, waitFor } from './proc.js';
 
 /**
@@ -21,6 +22,12 @@ export const STREAM_PROCESSOR_HEAP = '--max-old-space-size=160';
 export const CONSOLE_HEAP = '--max-old-space-size=96';
 /** With the stack's registry, enriched events also go to Kafka in Avro. */
 export const STREAM_PROCESSOR_ENV = { STREAM_PROCESSOR_OUTPUT_TOPIC: 'analytics.telemetry_enriched' };
+
+/** An app's Kafka login: its own principal, whose ACLs allow only what it does (kafka-acl.ts). */
+const kafkaLogin = (config: StackConfig, principal: Principal) => ({
+  KAFKA_USER: principal,
+  KAFKA_PASSWORD: config.env[PRINCIPAL_PASSWORD_VARS[principal]],
+});
 
 export function components(config: StackConfig): Component[] {
   const ch = config.clickhouse;
@@ -46,6 +53,8 @@ export function components(config: StackConfig): Component[] {
             CLICKHOUSE_HTTP_HOST: ch.url.hostname,
             CLICKHOUSE_HTTP_PORT: ch.url.port || '8123',
             CHDB_USERS_FILE: join(config.root, 'clickhouse', 'users.yaml'),
+            CHDB_CONFIG_FILE: join(config.root, 'clickhouse', 'config.d', 'kafka.xml'),
+            KAFKA_CLICKHOUSE_PASSWORD: config.env.KAFKA_CLICKHOUSE_PASSWORD,
             // libuv's worker threads are the engine's lanes (apps/chdb-server/src/main.ts).
             UV_THREADPOOL_SIZE: '64',
             CLICKHOUSE_PASSWORD: config.env.CLICKHOUSE_PASSWORD,
@@ -74,7 +83,7 @@ export function components(config: StackConfig): Component[] {
       config,
     );
 
-  const consoleEnv: Record<string, string> = {};
+  const consoleEnv: Record<string, string> = kafkaLogin(config, 'console');
   return [
     ...config.postgres.map((c) => new PostgresCluster(c, config)),
     new KafkaBroker(config),
@@ -85,7 +94,10 @@ export function components(config: StackConfig): Component[] {
     app('telemetry-api', config.env.TELEMETRY_API_PORT),
     // A V8 heap limit keeps the processor inside its memory budget (256 MB RSS under
     // load, measured by npm run bench:processor); without it V8 grows the heap lazily.
-    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], STREAM_PROCESSOR_ENV),
+    app('stream-processor', config.env.STREAM_PROCESSOR_PORT, [STREAM_PROCESSOR_HEAP], {
+      ...STREAM_PROCESSOR_ENV,
+      ...kafkaLogin(config, 'processor'),
+    }),
     // The heap limit keeps the console under its 200 MB budget (npm run bench:console).
     // Its token is read (or made) when it is about to start, not whenever the list is built.
     app('console', config.env.CONSOLE_PORT, [CONSOLE_HEAP], consoleEnv, async () => {

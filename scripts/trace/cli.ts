@@ -38,7 +38,7 @@ const endpoints = loadEndpoints();
 const kafkaConfig = loadKafkaCliConfig();
 const telemetryDb = new pg.Pool({ connectionString: endpoints.TELEMETRY_DATABASE_URL, max: 1, connectionTimeoutMillis: 5_000 });
 const ch = createClient({ url: endpoints.CLICKHOUSE_URL, username: endpoints.CLICKHOUSE_USER, password: endpoints.CLICKHOUSE_PASSWORD, request_timeout: 15_000 });
-const reader = new PartitionReader({ brokers: kafkaConfig.brokers, clientId: 'cdc-trace' });
+const reader = new PartitionReader({ ...kafkaConfig, clientId: 'cdc-trace' });
 const kafkaTimes = new Map<string, Date>();
 
 let exitCode = 0;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { loadDotEnv } from '@cdc/config';
 import { loadStackConfig, REPO_ROOT, type StackConfig } from '../../scripts/stack/config.js';
 import { down, reset, up } from '../../scripts/stack/stack.js';
@@ -61,7 +62,7 @@ function refuseAnythingButTheTestStack(config: StackConfig): void {
 }
 
 async function foreignGroups(config: StackConfig): Promise<string[]> {
-  const admin = new Kafka({ clientId: 'test-teardown', brokers: config.env.KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ ...kafkaAccess(config.env), logLevel: 'silent' }, 'test-teardown').admin();
   await admin.connect();
   try {
     return (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !STACK_GROUPS.test(g)).sort();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from 'kafkajs';
-import { createKafka } from '@cdc/kafka';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { sharedTestKey } from './api-keys.js';
 import { env } from './cdc.js';
 
@@ -41,7 +41,7 @@ export async function postEvents(userId: number, count: number, forUser: number)
  */
 export async function withTopic(prefix: string, messages: Message[], fn: (topic: string) => Promise<void>): Promise<string> {
   const topic = `${prefix}-${randomUUID()}.dlq`;
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, logLevel: 'silent' }, prefix);
+  const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, prefix);
   const admin = kafka.admin();
   const producer = kafka.producer();
   await Promise.all([admin.connect(), producer.connect()]);

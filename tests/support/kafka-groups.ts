@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, type KafkaAccess } from '@cdc/kafka';
 
 /**
  * Consumer groups a test creates for its own reading (a check consumer, a private
@@ -26,9 +26,9 @@ export function rememberTestGroups(...ids: string[]): void {
  * just disconnected; chDB's Kafka engine never leaves, its member expires after the
  * 45 s session timeout) is tried again until it is empty.
  */
-export async function deleteTestGroups(brokers: string[], timeoutMs = 90_000): Promise<void> {
+export async function deleteTestGroups(access: KafkaAccess, timeoutMs = 90_000): Promise<void> {
   if (groups.size === 0) return;
-  const admin = new Kafka({ clientId: 'test-groups', brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ ...access, logLevel: 'silent' }, 'test-groups').admin();
   await admin.connect();
   try {
     const deadline = Date.now() + timeoutMs;

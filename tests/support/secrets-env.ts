@@ -7,6 +7,11 @@ export const SECRETS_ENV = {
   TELEMETRY_DATABASE_URL: 'postgresql://postgres:test-secret@127.0.0.1:15433/telemetry_db',
   CLICKHOUSE_PASSWORD: 'test-pipeline-secret',
   CLICKHOUSE_ANALYST_PASSWORD: 'test-analyst-secret',
+  KAFKA_PASSWORD: 'test-kafka-admin-secret',
+  KAFKA_CONNECT_PASSWORD: 'test-kafka-connect-secret',
+  KAFKA_CLICKHOUSE_PASSWORD: 'test-kafka-clickhouse-secret',
+  KAFKA_PROCESSOR_PASSWORD: 'test-kafka-processor-secret',
+  KAFKA_CONSOLE_PASSWORD: 'test-kafka-console-secret',
 } as const;
 
 /** What docker-compose.yaml needs to render (its passwords have no defaults either). */
@@ -16,4 +21,9 @@ export const COMPOSE_ENV = {
   GRAFANA_ADMIN_PASSWORD: 'compose-test-grafana',
   CLICKHOUSE_PASSWORD: SECRETS_ENV.CLICKHOUSE_PASSWORD,
   CLICKHOUSE_ANALYST_PASSWORD: SECRETS_ENV.CLICKHOUSE_ANALYST_PASSWORD,
+  KAFKA_PASSWORD: SECRETS_ENV.KAFKA_PASSWORD,
+  KAFKA_CONNECT_PASSWORD: SECRETS_ENV.KAFKA_CONNECT_PASSWORD,
+  KAFKA_CLICKHOUSE_PASSWORD: SECRETS_ENV.KAFKA_CLICKHOUSE_PASSWORD,
+  KAFKA_PROCESSOR_PASSWORD: SECRETS_ENV.KAFKA_PROCESSOR_PASSWORD,
+  KAFKA_CONSOLE_PASSWORD: SECRETS_ENV.KAFKA_CONSOLE_PASSWORD,
 };

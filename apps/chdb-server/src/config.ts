@@ -19,6 +19,9 @@ export const envSchema = z.object({
   // A ClickHouse users file (YAML: profiles, users, constraints), the same one a
   // real server takes in users.d. Unset: one user, CLICKHOUSE_USER, with no limits.
   CHDB_USERS_FILE: z.string().min(1).optional(),
+  // A ClickHouse server configuration file for the engine (--config-file), e.g. how
+  // its Kafka tables log in to the broker (clickhouse/config.d/kafka.xml).
+  CHDB_CONFIG_FILE: z.string().min(1).optional(),
 });
 
 export interface ServerConfig {
@@ -33,6 +36,7 @@ export interface ServerConfig {
   readonly password: string;
   /** When set, its users replace user/password. */
   readonly usersFile: string | undefined;
+  readonly configFile: string | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
@@ -46,5 +50,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     user: e.CLICKHOUSE_USER,
     password: e.CLICKHOUSE_PASSWORD,
     usersFile: e.CHDB_USERS_FILE,
+    configFile: e.CHDB_CONFIG_FILE,
   });
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AccessCheck } from './access.js';
 import type { Progress } from './control.js';
 import type { Chunk, ChunkSource, Connection, InsertOutput } from './engine.js';
 import { ClickHouseError, Codes, chError, fromEngineError } from './errors.js';
@@ -112,9 +113,11 @@ export interface Undo {
  */
 export class Executor {
   readonly #sessions: SessionStore;
+  readonly #access: AccessCheck;
 
-  constructor(sessions: SessionStore) {
+  constructor(sessions: SessionStore, access: AccessCheck) {
     this.#sessions = sessions;
+    this.#access = access;
   }
 
   /** Checks the request against the user's constraints before anything runs. */
@@ -198,8 +201,12 @@ export class Executor {
     }
   }
 
-  /** Starts the statement: an INSERT runs to its end; a query returns its stream. */
-  async start(conn: Connection, q: QueryRequest, persistent: boolean, undo?: Undo): Promise<Started> {
+  /**
+   * Starts the statement: an INSERT runs to its end; a query returns its stream.
+   * A user with grants gets the statement checked first (src/access.ts), and
+   * what runs is the text that was checked.
+   */
+  async start(conn: Connection, q: QueryRequest, persistent: boolean, user: User, undo?: Undo): Promise<Started> {
     const insert = leadingKeyword(q.sql) === 'INSERT';
     const bind = async (text: string): Promise<string> => {
       if (Object.keys(q.queryParams).length === 0) return text;
@@ -207,10 +214,16 @@ export class Executor {
       await this.#fitQuerySize(conn, text.length, bound.length, undo);
       return bound;
     };
+    // Statements the server wrote itself (the answer to KILL QUERY) need no check.
+    const checked = async (text: string): Promise<string> => (q.serverBuilt ? text : this.#access.check(conn, user, text, persistent));
     try {
       // An INSERT's body is data; any other body continues the statement's text.
-      if (insert) return await this.#insert(conn, await bind(q.sql), q.data);
-      const sql = await bind(q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`);
+      if (insert) {
+        const statement = await bind(q.sql);
+        await checked(statement);
+        return await this.#insert(conn, statement, q.data);
+      }
+      const sql = await checked(await bind(q.data.length === 0 ? q.sql : `${q.sql}\n${q.data.toString('utf8')}`));
       return await this.#query(conn, sql, q.defaultFormat, persistent);
     } catch (e) {
       const err = e instanceof ClickHouseError ? e : fromEngineError(e);

@@ -31,6 +31,8 @@ export interface QueryRequest {
   waitEndOfQuery: boolean;
   session: SessionParams | undefined;
   sendProgress: boolean;
+  /** The server wrote `sql` itself (KILL QUERY's answer): no user's text to check. */
+  serverBuilt?: boolean;
 }
 
 export interface SessionParams {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
+import { AccessCheck } from './access.js';
 import { readBody } from './body.js';
 import { chooseEncoding } from './codec/http-encoding.js';
 import type { ServerConfig } from './config.js';
@@ -55,9 +56,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'chdb-server' } });
   const users: Users = config.usersFile ? loadUsers(config.usersFile) : singleUser(config.user, config.password);
-  const control = Control.open(config.dataPath, BASE_ARGS);
-  const sessions = new SessionStore(config.dataPath, BASE_ARGS);
-  const executor = new Executor(sessions);
+  const engineArgs = config.configFile ? [...BASE_ARGS, `--config-file=${config.configFile}`] : BASE_ARGS;
+  const control = Control.open(config.dataPath, engineArgs);
+  const sessions = new SessionStore(config.dataPath, engineArgs);
+  const executor = new Executor(sessions, new AccessCheck({ control, scratch: (settings) => sessions.scratch(settings) }));
   const running = new RunningQueries();
   let timezone = 'UTC';
   try {
@@ -87,7 +89,7 @@ export async function startServer(
   ): Promise<void> {
     const encoding = encodingOf(q, req);
     const kill = parseKill(q.sql);
-    if (kill) q = { ...q, sql: await runKill(kill, user, running), data: Buffer.alloc(0), defaultFormat: kill.format ?? q.defaultFormat, settings: [], session: undefined };
+    if (kill) q = { ...q, sql: await runKill(kill, user, running), data: Buffer.alloc(0), defaultFormat: kill.format ?? q.defaultFormat, settings: [], session: undefined, serverBuilt: true };
 
     const { lease, undo } = await executor.lease(user, q);
     let cancelled = false;
@@ -106,7 +108,7 @@ export async function startServer(
         { queryId: q.queryId, user: user.name, sql: q.sql.slice(0, 1000), marker: lease.marker, startedAt: Date.now(), cancel },
         user.profile.maxConcurrentQueries,
       );
-      const started = await executor.start(lease.conn, q, lease.persistent, undo);
+      const started = await executor.start(lease.conn, q, lease.persistent, user, undo);
       if (started.kind === 'insert') {
         outcome.summary = started.summary;
         lease.finishing();

@@ -68,6 +68,14 @@ export class SessionStore {
     return { conn: Connection.open(this.#dataPath, args), marker };
   }
 
+  /**
+   * A connection for the server's own use (checking a query, src/access.ts): no
+   * user's profile, only `settings`; the caller closes it.
+   */
+  scratch(settings: ReadonlyArray<readonly [string, string]>): Connection {
+    return Connection.open(this.#dataPath, [...this.#baseArgs, ...settings.map(([k, v]) => `--${k}=${v}`)]);
+  }
+
   /** A connection used by this request alone. `extra` are more `--name=value` settings. */
   oneOff(user: User, extra: readonly string[] = []): Lease {
     const { conn, marker } = this.#open(user, extra);

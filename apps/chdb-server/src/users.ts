@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { type ClickHouseError, Codes, chError } from './errors.js';
+import { type Grants, readGrants } from './grants.js';
 
 /** min/max bounds a user may not move a setting past, as in a server's profile `constraints`. */
 export interface Constraint {
@@ -22,6 +23,11 @@ export interface Profile {
 export interface User {
   readonly name: string;
   readonly profile: Profile;
+  /**
+   * The user's `grants`, when the users file gives any: then the user may read
+   * only what they allow (src/access.ts). Undefined means all, as on a server.
+   */
+  readonly grants?: Grants;
 }
 
 export interface Credentials {
@@ -62,6 +68,7 @@ function failed(user: string): ClickHouseError {
 interface Account {
   name: string;
   profile: Profile;
+  grants: Grants | undefined;
   check(password: string): boolean;
 }
 
@@ -74,7 +81,8 @@ function makeUsers(accounts: Account[]): Users {
       const account = byName.get(name);
       // Compare even for an unknown user, so timing does not tell which names exist.
       const ok = account ? account.check(given.password ?? '') : sameSecret(given.password ?? '', '\0');
-      return account && ok ? { name, profile: account.profile } : failed(name);
+      if (!account || !ok) return failed(name);
+      return account.grants ? { name, profile: account.profile, grants: account.grants } : { name, profile: account.profile };
     },
   };
 }
@@ -82,7 +90,7 @@ function makeUsers(accounts: Account[]): Users {
 /** One user with no limits: what CLICKHOUSE_USER/CLICKHOUSE_PASSWORD give when no users file is set. */
 export function singleUser(name: string, password: string): Users {
   return makeUsers([
-    { name, profile: EMPTY_PROFILE, check: (p) => password === '' || sameSecret(p, password) },
+    { name, profile: EMPTY_PROFILE, grants: undefined, check: (p) => password === '' || sameSecret(p, password) },
   ]);
 }
 
@@ -138,26 +146,46 @@ function readProfile(name: string, raw: unknown, env: Env): Profile {
   };
 }
 
+// A server refuses these next to `grants` ("Any other access control settings
+// can't be specified with `grants`"); so does this reader, so the file fails the
+// same way in both places.
+const EXCLUSIVE_WITH_GRANTS = [
+  'access_management',
+  'allow_databases',
+  'allow_dictionaries',
+  'named_collection_control',
+  'named_collection_admin',
+  'show_named_collections_secrets',
+];
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== false && value !== 0 && value !== '0' && value !== 'false';
+}
+
 function readAccount(name: string, raw: Record<string, unknown>, profiles: Map<string, Profile>, env: Env): Account {
   const where = `users.${name}`;
   const profileName = raw.profile === undefined ? 'default' : String(raw.profile);
   const profile = profiles.get(profileName) ?? (profileName === 'default' ? EMPTY_PROFILE : undefined);
   if (!profile) throw new Error(`${where}.profile: no profile named ${profileName}`);
+  const grants = readGrants(raw.grants, `${where}.grants`);
+  const clash = grants && EXCLUSIVE_WITH_GRANTS.find((k) => isSet(raw[k]));
+  if (clash) throw new Error(`${where}: ${clash} can't be specified with grants`);
   if (raw.password_sha256_hex !== undefined) {
     const hex = scalar(raw.password_sha256_hex, `${where}.password_sha256_hex`, env).toLowerCase();
     return {
       name,
       profile,
+      grants,
       check: (p) => sameSecret(createHash('sha256').update(p).digest('hex'), hex),
     };
   }
   const password = scalar(raw.password, `${where}.password`, env);
-  return { name, profile, check: (p) => sameSecret(p, password) };
+  return { name, profile, grants, check: (p) => sameSecret(p, password) };
 }
 
 /**
  * Reads a ClickHouse users file in its YAML form (`profiles`, `users`, with
- * `password` / `password_sha256_hex`, `@from_env` and `@remove`), the same file a
+ * `password` / `password_sha256_hex`, `grants`, `@from_env` and `@remove`), the same file a
  * real server takes in users.d. Errors name the offending key.
  */
 export function loadUsers(file: string, env: Env = process.env): Users {

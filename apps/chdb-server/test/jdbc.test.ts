@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { startTestServer } from './support.js';
@@ -27,10 +29,12 @@ const REPORTS = join(PROJECT, 'target/surefire-reports');
 const USERS_FILE = fileURLToPath(new URL('../../../clickhouse/users.yaml', import.meta.url));
 process.env.CLICKHOUSE_PASSWORD ??= 'jdbc-test-pipeline';
 process.env.CLICKHOUSE_ANALYST_PASSWORD ??= 'jdbc-test-analyst';
+const ANALYST_PASSWORD = process.env.CLICKHOUSE_ANALYST_PASSWORD;
 const SERVER_ENV = { CHDB_USERS_FILE: USERS_FILE };
 const CREDENTIALS = { user: 'pipeline', password: process.env.CLICKHOUSE_PASSWORD };
 
 const MAVEN_TIMEOUT_MS = 9 * 60_000;
+const execFileAsync = promisify(execFile);
 // Maven 3.8 still emits colour resets in batch mode.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -104,6 +108,53 @@ describe('official ClickHouse Java clients (tests/jdbc)', () => {
     MAVEN_TIMEOUT_MS + 60_000,
   );
 });
+
+describe("the analyst's grants through JDBC", () => {
+  it(
+    "a DBeaver-style read of a contact column ends in the driver's SQLException with ACCESS_DENIED (497)",
+    async () => {
+      const asPipeline = async (sql: string): Promise<void> => {
+        const res = await fetch(server.url, { method: 'POST', body: sql, headers: { Authorization: basic(CREDENTIALS.user, CREDENTIALS.password) } });
+        expect(res.status, await res.text()).toBe(200);
+      };
+      await asPipeline('CREATE TABLE IF NOT EXISTS default.users (id Int32, email String, country String) ENGINE = MergeTree ORDER BY id');
+      await asPipeline("INSERT INTO default.users VALUES (1, 'ann@example.com', 'DE')");
+
+      const classpath = join(tmpdir(), `chdb-server-jdbc-classpath-${process.pid}.txt`);
+      const cp = spawnSync(
+        'mvn',
+        ['-B', '-q', '-f', join(PROJECT, 'pom.xml'), 'dependency:build-classpath', '-Dmdep.includeScope=test', `-Dmdep.outputFile=${classpath}`],
+        { cwd: REPO_ROOT, encoding: 'utf8', timeout: MAVEN_TIMEOUT_MS },
+      );
+      expect(cp.status, `${cp.stdout}${cp.stderr}`).toBe(0);
+      // Asynchronously: the server answering the driver runs in this very process.
+      const query = async (sql: string): Promise<string> => {
+        const args = [
+          '-cp',
+          readFileSync(classpath, 'utf8').trim(),
+          join(REPO_ROOT, 'apps/chdb-server/test/jdbc/JdbcQuery.java'),
+          `jdbc:clickhouse:${server.url}/default`,
+          'analyst',
+          ANALYST_PASSWORD,
+          sql,
+        ];
+        const { stdout } = await execFileAsync('java', args, { encoding: 'utf8', timeout: 120_000 });
+        return stdout.trim();
+      };
+      const denied = await query('SELECT id, email FROM default.users');
+      expect(denied).toMatch(/^ERROR 497 /);
+      expect(denied).toContain("analyst: Not enough privileges. To execute this query, it's necessary to have the grant SELECT(email) ON default.users");
+      expect(denied).not.toContain('ann@example.com');
+      expect(await query('SELECT country FROM default.users')).toBe('OK DE');
+      rmSync(classpath, { force: true });
+    },
+    MAVEN_TIMEOUT_MS + 60_000,
+  );
+});
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
 
 /** Runs Maven in the repo root, streams its output into the test log, keeps the last lines. */
 function runMaven(args: string[]): Promise<{ code: number | null; tail: string[] }> {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createClickHouse } from '@cdc/clickhouse';
 import { ConnectClient } from '@cdc/connect';
 import { createPool } from '@cdc/db';
-import { createKafka, createRegistryDecoder, PartitionReader, type RegistryDecoder } from '@cdc/kafka';
+import { createKafka, createRegistryDecoder, kafkaAccess, PartitionReader, type RegistryDecoder } from '@cdc/kafka';
 import type { Config } from './config.js';
 import { unknownTopic } from './errors.js';
 
@@ -34,7 +34,7 @@ export interface Deps {
 
 export function createDeps(config: Config, log: Logger): Deps {
   const e = config.endpoints;
-  const kafka = createKafka({ brokers: e.KAFKA_BROKERS, logLevel: 'silent' }, 'cdc-console');
+  const kafka = createKafka({ ...kafkaAccess(e), logLevel: 'silent' }, 'cdc-console');
   let connected: Promise<Admin> | undefined;
   const admin = (): Promise<Admin> => {
     if (connected) return connected;
@@ -67,7 +67,7 @@ export function createDeps(config: Config, log: Logger): Deps {
         return fn(await admin());
       }
     },
-    reader: new PartitionReader({ brokers: e.KAFKA_BROKERS, clientId: 'cdc-console' }),
+    reader: new PartitionReader({ ...kafkaAccess(e), clientId: 'cdc-console' }),
     registry: config.schemaRegistryUrl ? createRegistryDecoder(config.schemaRegistryUrl) : undefined,
     connect: new ConnectClient(e.KAFKA_CONNECT_URL),
     pg: { crm: pool(e.CRM_DATABASE_URL), telemetry: pool(e.TELEMETRY_DATABASE_URL) },

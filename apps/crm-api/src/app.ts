@@ -6,7 +6,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { mapDbError } from './db-errors.js';
-import { registerUserRoutes } from './routes/users.js';
+import { registerUserRoutes, type Eraser } from './routes/users.js';
 import { createUsersRepository } from './users-repository.js';
 
 export const SERVICE = 'crm-api';
@@ -18,6 +18,8 @@ export interface AppDeps {
   config: Pick<Config, 'maxBodyBytes' | 'auth'>;
   /** Set when tracing is on: server spans, and a span per repository (Prisma) call under them. */
   tracer?: Tracer;
+  /** POST /users/{id}/erase; unset (tests of other routes), it answers 500. */
+  erase?: Eraser;
 }
 
 export interface CrmApp {
@@ -29,7 +31,7 @@ export interface CrmApp {
  * The whole HTTP surface, built from injected dependencies and nothing global, so
  * tests build as many instances as they need (one on a dead database, say).
  */
-export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
+export function createApp({ db, log, config, tracer, erase }: AppDeps): CrmApp {
   // pg emits 'error' when an idle pooled connection dies (database restart, network
   // cut); unheard, that event would crash the process. The pool drops the
   // connection and opens a fresh one on the next request: this is how the service
@@ -78,6 +80,9 @@ export function createApp({ db, log, config, tracer }: AppDeps): CrmApp {
     auth: { config: config.auth, keys: traced(createApiKeyStore(db.pool), 'api_keys'), store: 'crm_db' },
   });
 
-  registerUserRoutes(app, traced(createUsersRepository(db.prisma), 'users'));
+  const noEraser: Eraser = async () => {
+    throw new Error('erasure is not configured in this process (no ClickHouse client)');
+  };
+  registerUserRoutes(app, traced(createUsersRepository(db.prisma), 'users'), erase ?? noEraser);
   return { app, metrics };
 }

@@ -8,6 +8,13 @@ const schema = z.object({
   CRM_API_PORT: endpointsSchema.shape.CRM_API_PORT,
   CRM_DATABASE_URL: endpointsSchema.shape.CRM_DATABASE_URL,
   LOG_LEVEL: logLevel.default('info'),
+  // Erasure (POST /users/{id}/erase) removes the user's copies in ClickHouse as well,
+  // as the pipeline's user.
+  CLICKHOUSE_URL: endpointsSchema.shape.CLICKHOUSE_URL,
+  CLICKHOUSE_USER: endpointsSchema.shape.CLICKHOUSE_USER,
+  CLICKHOUSE_PASSWORD: endpointsSchema.shape.CLICKHOUSE_PASSWORD,
+  // How long an erasure waits for the user's delete to reach ClickHouse through CDC.
+  CRM_ERASURE_CDC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   CRM_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   // How long SIGTERM waits for in-flight requests before cutting connections.
   CRM_API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
@@ -25,6 +32,8 @@ export interface Config {
   logLevel: z.infer<typeof logLevel>;
   databaseUrl: string;
   dbPoolMax: number;
+  clickhouse: { CLICKHOUSE_URL: string; CLICKHOUSE_USER: string; CLICKHOUSE_PASSWORD: string };
+  erasureCdcTimeoutMs: number;
   shutdownGraceMs: number;
   /** Undefined: tracing off. */
   tracing: TracingConfig | undefined;
@@ -49,6 +58,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.CRM_DATABASE_URL,
     dbPoolMax: e.CRM_DB_POOL_MAX,
+    clickhouse: { CLICKHOUSE_URL: e.CLICKHOUSE_URL, CLICKHOUSE_USER: e.CLICKHOUSE_USER, CLICKHOUSE_PASSWORD: e.CLICKHOUSE_PASSWORD },
+    erasureCdcTimeoutMs: e.CRM_ERASURE_CDC_TIMEOUT_MS,
     shutdownGraceMs: e.CRM_API_SHUTDOWN_GRACE_MS,
     tracing: toTracingConfig(e, 'crm-api'),
     auth: toApiAuthConfig(e, 'crm-api', e.HOST),

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { loadDotEnv } from '@cdc/config';
+import { createClickHouse } from '@cdc/clickhouse';
 import { createCrmDb } from '@cdc/db/crm';
+import { eraseUser } from '@cdc/erasure';
 import { exitOnSignals, startServer } from '@cdc/http';
 import { startTracing, traceLogOptions } from '@cdc/tracing';
 import { createApp, SERVICE, VERSION } from './app.js';
@@ -12,7 +14,11 @@ const config = loadConfig();
 const log = pino({ name: SERVICE, level: config.logLevel, ...traceLogOptions(config.tracing !== undefined) });
 const tracing = await startTracing(config.tracing, { serviceVersion: VERSION, log });
 const db = createCrmDb(config.databaseUrl, { max: config.dbPoolMax });
-const { app } = createApp({ db, log, config, tracer: tracing.tracer });
+// Erasure only: mutations that wait until done (mutations_sync), hence the long timeout.
+const ch = createClickHouse(config.clickhouse, 'pipeline', { requestTimeoutMs: 300_000, application: 'crm-api-erasure' });
+const erase = (id: number, by: Parameters<typeof eraseUser>[2]) =>
+  eraseUser({ crm: db.pool, ch }, id, by, { cdcTimeoutMs: config.erasureCdcTimeoutMs });
+const { app } = createApp({ db, log, config, tracer: tracing.tracer, erase });
 
 // Started even when the database is down: /health stays up, /ready and the data
 // routes answer 503 until it is back.
@@ -27,6 +33,7 @@ const server = await startServer(app, {
   onClose: async () => {
     try {
       await db.close();
+      await ch.close();
     } finally {
       await tracing.shutdown();
     }

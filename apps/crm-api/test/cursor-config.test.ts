@@ -23,6 +23,8 @@ describe('config', () => {
       logLevel: 'info',
       databaseUrl: SECRETS_ENV.CRM_DATABASE_URL,
       dbPoolMax: 10,
+      clickhouse: { CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_USER: 'pipeline', CLICKHOUSE_PASSWORD: SECRETS_ENV.CLICKHOUSE_PASSWORD },
+      erasureCdcTimeoutMs: 60_000,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 64 * 1024,
       auth: { mode: 'required', opsEndpoints: 'open', keyCacheMs: 5_000, defaultRatePerSecond: 100 },
@@ -43,7 +45,7 @@ describe('config', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).issues.map((i) => i.path).sort()).toEqual(['CRM_API_PORT', 'CRM_DATABASE_URL', 'LOG_LEVEL']);
+      expect((err as ConfigError).issues.map((i) => i.path).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'CRM_API_PORT', 'CRM_DATABASE_URL', 'LOG_LEVEL']);
     }
   });
 });

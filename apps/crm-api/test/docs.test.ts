@@ -33,6 +33,7 @@ describe('crm-api /docs', () => {
       'GET /users/:id users:read',
       'PATCH /users/:id users:write',
       'POST /users users:write',
+      'POST /users/:id/erase users:erase',
     ]);
   });
 });

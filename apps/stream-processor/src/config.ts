@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kafkaAccess, type KafkaAccess } from '@cdc/kafka';
 import {
   apiAuthEnv,
   consoleBaseUrl,
@@ -29,6 +30,9 @@ const schema = z.object({
   STREAM_PROCESSOR_PORT: port.default(3004),
   LOG_LEVEL: logLevel.default('info'),
   KAFKA_BROKERS: endpointsSchema.shape.KAFKA_BROKERS,
+  // The stack starts the processor as principal `processor`, allowed only its topics and groups.
+  KAFKA_USER: endpointsSchema.shape.KAFKA_USER,
+  KAFKA_PASSWORD: endpointsSchema.shape.KAFKA_PASSWORD,
   // Where the console is, for links in log lines (a poison message's page).
   CONSOLE_PORT: endpointsSchema.shape.CONSOLE_PORT,
   CONSOLE_PUBLIC_URL: endpointsSchema.shape.CONSOLE_PUBLIC_URL,
@@ -83,7 +87,7 @@ export interface Config {
   clickhouse: { url: string; username: string; password: string };
   /** The analyst user, for ad-hoc queries over GET/POST /query. */
   clickhouseAnalyst: { url: string; username: string; password: string };
-  kafkaBrokers: string[];
+  kafka: KafkaAccess;
   schemaRegistryUrl: string | undefined;
   outputTopic: string | undefined;
   /** The console's address, for links in log lines. */
@@ -117,7 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
     clickhouseAnalyst: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_ANALYST_USER, password: e.CLICKHOUSE_ANALYST_PASSWORD },
-    kafkaBrokers: e.KAFKA_BROKERS,
+    kafka: kafkaAccess(e),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL,
     outputTopic: e.STREAM_PROCESSOR_OUTPUT_TOPIC,
     consoleUrl: consoleBaseUrl(e),

@@ -1,10 +1,9 @@
 import { serve } from '@hono/node-server';
 import { createClient } from '@clickhouse/client';
-import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadDotEnv } from '@cdc/config';
-import { createSchemaRegistry } from '@cdc/kafka';
+import { createKafka, createSchemaRegistry } from '@cdc/kafka';
 import { startTracing, traceLogOptions } from '@cdc/tracing';
 import { startCdcMonitor } from './cdc-monitor.js';
 import { startLagMonitor } from './consumer-lag.js';
@@ -33,16 +32,18 @@ const chAnalyst = createClient({ ...config.clickhouseAnalyst, request_timeout: 3
 const monitor = startCdcMonitor({ ch, registry, log, pollMs: config.freshnessPollMs, purgeMs: config.usersJoinPurgeMs });
 const metrics = createProcessorMetrics(registry);
 const guard = createGuard({ retries: config.retries, minTimeoutMs: 200, maxTimeoutMs: 5_000, resetTimeoutMs: config.breakerResetMs, log });
-const kafka = new Kafka({
-  clientId: 'stream-processor',
-  brokers: config.kafkaBrokers,
-  logLevel: kafkaLogLevel.WARN,
-  // kafkajs logs through pino, so its lines carry the service name and are JSON.
-  logCreator: () => ({ level, log: entry }) => {
-    const method = level === kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.WARN ? 'warn' : level === kafkaLogLevel.INFO ? 'info' : 'debug';
-    log[method]({ kafka: entry }, String(entry.message));
+const kafka = createKafka(
+  {
+    ...config.kafka,
+    logLevel: 'warn',
+    // kafkajs logs through the processor's pino, so its lines carry the service name.
+    logger: log.child({ component: 'kafkajs' }),
+    // kafkajs's own defaults, not an inspection command's: the processor rides out a
+    // broker restart by retrying for longer.
+    tuning: { connectionTimeout: 1_000, requestTimeout: 30_000, retry: { retries: 5 } },
   },
-});
+  'stream-processor',
+);
 
 let processor: Processor | undefined;
 const lag = startLagMonitor({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { createSchemaRegistry } from '@cdc/kafka';
+import { createKafka, createSchemaRegistry, kafkaAccess } from '@cdc/kafka';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
@@ -20,7 +20,7 @@ import { toEpochMicros, type EnrichedRecord } from '../src/enriched-topic.js';
 const TOPIC = 'analytics.telemetry_enriched';
 const db = pools();
 const ch = clickhouse();
-const kafka = new Kafka({ clientId: 'avro-output-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'avro-output-test');
 const stackConfig = loadStackConfig();
 const USER = 710_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
 let resumeStackProcessor: () => Promise<void> = async () => {};
@@ -39,7 +39,7 @@ afterAll(async () => {
   await processor?.stop();
   await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
-  await deleteTestGroups(env.KAFKA_BROKERS);
+  await deleteTestGroups(kafkaAccess(env));
 }, 120_000);
 
 /** Every record of the topic for these events, decoded, from the beginning. */

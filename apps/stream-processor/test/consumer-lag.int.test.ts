@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '@cdc/kafka';
 import { pino } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { startLagMonitor } from '../src/consumer-lag.js';
 const config = loadConfig(process.env);
 const TOPIC = 'telemetry.public.telemetry_events';
 const log = pino({ level: 'silent' });
-const kafka = new Kafka({ clientId: 'consumer-lag-test', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...config.kafka, logLevel: 'silent' }, 'consumer-lag-test');
 const admin = kafka.admin();
 const groups: string[] = [];
 
@@ -82,13 +82,10 @@ describe('consumer lag read from Kafka', () => {
   });
 
   it('says Kafka is unreachable when it is, without throwing or hanging stop()', async () => {
-    const nowhere = new Kafka({
-      clientId: 'consumer-lag-test',
-      brokers: ['127.0.0.1:1'],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 200,
-      retry: { retries: 0 },
-    });
+    const nowhere = createKafka(
+      { ...config.kafka, brokers: ['127.0.0.1:1'], logLevel: 'silent', tuning: { connectionTimeout: 200, retry: { retries: 0 } } },
+      'consumer-lag-test',
+    );
     const monitor = startLagMonitor({ kafka: nowhere, groupId: 'nobody', topic: TOPIC, gauge: gauge(), pollMs: 100, log });
     await new Promise((r) => setTimeout(r, 1_000));
     expect(monitor.kafkaReachable()).toBe(false);

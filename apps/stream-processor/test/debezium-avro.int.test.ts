@@ -2,7 +2,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { createSchemaRegistry } from '@cdc/kafka';
+import { createKafka, createSchemaRegistry, kafkaAccess } from '@cdc/kafka';
 import { CONNECTORS_DIR, loadConnectorDefinitions } from '../../../scripts/lib/connectors.js';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
@@ -23,7 +23,7 @@ const [def] = loadConnectorDefinitions(path.join(CONNECTORS_DIR, 'avro'));
 const TOPIC = 'avro.public.telemetry_events';
 const db = pools();
 const ch = clickhouse();
-const kafka = new Kafka({ clientId: 'debezium-avro-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'debezium-avro-test');
 const stackConfig = loadStackConfig();
 const USER = 720_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
 let resumeStackProcessor: () => Promise<void> = async () => {};
@@ -46,7 +46,7 @@ afterAll(async () => {
   await resumeStackProcessor();
   await unregister(def!, db.telemetry);
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
-  await deleteTestGroups(env.KAFKA_BROKERS);
+  await deleteTestGroups(kafkaAccess(env));
 }, 120_000);
 
 describe('Debezium Avro → processor', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { startApp, type RunningApp } from '../../../tests/support/apps.js';
@@ -17,7 +18,7 @@ import { TcpProxy } from '../../../tests/support/tcp-proxy.js';
 const TOPIC = 'telemetry.public.telemetry_events';
 const db = pools();
 const ch = clickhouse();
-const kafka = new Kafka({ clientId: 'processor-faults-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'processor-faults-test');
 const stackConfig = loadStackConfig();
 const chUrl = new URL(env.CLICKHOUSE_URL);
 const proxy = new TcpProxy(chUrl.hostname, Number(chUrl.port || 8123));
@@ -66,7 +67,7 @@ afterAll(async () => {
   await proxy.cut({ stop: true });
   await resumeStackProcessor();
   await Promise.allSettled([db.crm.end(), db.telemetry.end(), ch.close()]);
-  await deleteTestGroups(env.KAFKA_BROKERS);
+  await deleteTestGroups(kafkaAccess(env));
 }, 120_000);
 
 describe('stream processor under faults', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { pauseComponent } from '../../../scripts/stack/stack.js';
 import { groupCaughtUp } from '../../../scripts/lib/analytics-compare.js';
@@ -21,7 +22,7 @@ import { mulberry32 } from '../../../scripts/import/generator.js';
  */
 const db = pools();
 const ch = clickhouse();
-const kafka = new Kafka({ clientId: 'processor-test', brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'processor-test');
 const stackConfig = loadStackConfig();
 let resumeStackProcessor: () => Promise<void> = async () => {};
 let processor: RunningApp | undefined;

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { startTracing, traceLogOptions, type Tracing } from '@cdc/tracing';
@@ -25,7 +26,7 @@ import { SECRETS_ENV } from '../../../tests/support/secrets-env.js';
 const RUN = `tracing-test-${randomBytes(4).toString('hex')}`;
 const USERS = `${RUN}.users`;
 const EVENTS = `${RUN}.events`;
-const kafka = new Kafka({ clientId: RUN, brokers: env.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+const kafka = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, RUN);
 const admin = kafka.admin();
 const lines: Record<string, unknown>[] = [];
 const written: number[] = [];

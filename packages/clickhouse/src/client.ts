@@ -8,7 +8,8 @@ import type { Endpoints } from '@cdc/config';
 export type ClickHouseRole = 'pipeline' | 'analyst';
 
 export function createClickHouse(
-  endpoints: Pick<Endpoints, 'CLICKHOUSE_URL' | 'CLICKHOUSE_USER' | 'CLICKHOUSE_PASSWORD' | 'CLICKHOUSE_ANALYST_USER' | 'CLICKHOUSE_ANALYST_PASSWORD'>,
+  endpoints: Pick<Endpoints, 'CLICKHOUSE_URL' | 'CLICKHOUSE_USER' | 'CLICKHOUSE_PASSWORD'> &
+    Partial<Pick<Endpoints, 'CLICKHOUSE_ANALYST_USER' | 'CLICKHOUSE_ANALYST_PASSWORD'>>,
   role: ClickHouseRole,
   opts: { requestTimeoutMs?: number; application?: string; maxOpenConnections?: number } = {},
 ): ClickHouseClient {
@@ -16,6 +17,7 @@ export function createClickHouse(
     role === 'pipeline'
       ? [endpoints.CLICKHOUSE_USER, endpoints.CLICKHOUSE_PASSWORD]
       : [endpoints.CLICKHOUSE_ANALYST_USER, endpoints.CLICKHOUSE_ANALYST_PASSWORD];
+  if (username === undefined || password === undefined) throw new Error(`createClickHouse: no ${role} credentials given`);
   return createClient({
     url: endpoints.CLICKHOUSE_URL,
     username,

@@ -74,11 +74,19 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
  * A value holding a password: no default (docs/security.md, "Secrets"). The first
  * `npm run up` generates it into .env; the tests' stack sets its own.
  */
-const secret = <S extends z.ZodType<string>>(schema: S) =>
+export const secret = <S extends z.ZodType<string>>(schema: S) =>
   schema
     .optional()
     .refine((v) => v !== undefined, 'not set: `npm run up` generates it into .env (see .env.example)')
     .transform((v) => v as string);
+
+/**
+ * A Kafka principal's password. It goes into JAAS configurations and Kafka's own
+ * command-line tools, whose quoting differs: a plain alphabet keeps it intact in all.
+ */
+export const kafkaPassword = z
+  .string()
+  .regex(/^[A-Za-z0-9_.~+/=-]{12,}$/, 'at least 12 characters, letters, digits and _ . ~ + / = - only');
 
 /**
  * Addresses of every part of the pipeline, shared by the stack scripts, the apps
@@ -89,6 +97,11 @@ export const endpointsSchema = z.object({
   CRM_DATABASE_URL: secret(postgresUrl),
   TELEMETRY_DATABASE_URL: secret(postgresUrl),
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+  // The Kafka principal this process authenticates as (SASL/SCRAM-SHA-512). Scripts and
+  // tests are `admin`; the stack starts each app as its own principal, whose ACLs allow
+  // only its own topics (docs/security.md, "Kafka").
+  KAFKA_USER: z.string().min(1).default('admin'),
+  KAFKA_PASSWORD: secret(kafkaPassword),
   KAFKA_CONNECT_URL: httpUrl.default('http://127.0.0.1:8083'),
   // A Confluent-compatible schema registry (Apicurio: /apis/ccompat/v6 natively,
   // /apis/ccompat/v7 for the 3.x in docker-compose), for Avro topics.

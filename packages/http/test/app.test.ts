@@ -3,6 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { pino } from 'pino';
 import { createApiApp, createHttpMetrics, PROBLEM_CONTENT_TYPE } from '../src/index.js';
 import { AUTH_OFF } from './auth-off.js';
+import { connect, type AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 
 /** The shared frame, exercised through a one-route app: no servers, no database. */
 function makeApp(ready: () => Promise<void> = async () => {}) {
@@ -54,6 +56,33 @@ describe('createApiApp', () => {
     expect(res.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
     const problem = (await res.json()) as { status: number; title: string; instance: string };
     expect(problem).toMatchObject({ status, instance: '/things' });
+  });
+
+  it('lets a POST without content through to the route (an action), over HTTP as curl -X POST sends it', async () => {
+    const app = makeApp();
+    app.openapi(
+      createRoute({ method: 'post', path: '/things/{id}/act', request: { params: z.object({ id: z.string() }) }, responses: { 200: { description: 'done' } } }),
+      (c) => c.json({ acted: c.req.valid('param').id }, 200),
+    );
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const raw = (head: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+          let out = '';
+          socket.on('data', (d) => (out += d)).on('end', () => resolve(out)).on('error', reject);
+        });
+      // No Content-Length and no Transfer-Encoding: no content (curl -X POST), and so Content-Length: 0.
+      expect(await raw('POST /things/7/act HTTP/1.1')).toMatch(/^HTTP\/1\.1 200[\s\S]*"acted":"7"/);
+      expect(await raw('POST /things/7/act HTTP/1.1\r\nContent-Length: 0')).toMatch(/^HTTP\/1\.1 200/);
+      // Content still needs its media type.
+      const res = await fetch(`http://127.0.0.1:${port}/things/7/act`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } });
+      expect(res.status).toBe(415);
+    } finally {
+      server.close();
+    }
   });
 
   it('lists every validation issue at once (422)', async () => {

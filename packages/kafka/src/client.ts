@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import pino from 'pino';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import pino, { type Logger } from 'pino';
 import { KafkaInspectError } from './errors.js';
 
 export type KafkaLogLevel = 'silent' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -27,14 +27,43 @@ const KAFKAJS_LEVEL: Record<KafkaLogLevel, logLevel> = {
   trace: logLevel.DEBUG,
 };
 
-export function createKafka(config: { brokers: readonly string[]; logLevel: KafkaLogLevel }, clientId = 'cdc-kafka-cli'): Kafka {
-  const log = pino({ name: 'kafkajs', level: config.logLevel }, pino.destination(2));
+/**
+ * Where a client connects and whom it authenticates as. Every listener of the stack's
+ * broker requires SASL; clients use SCRAM-SHA-512, so no password crosses the wire.
+ */
+export interface KafkaAccess {
+  brokers: readonly string[];
+  user: string;
+  password: string;
+}
+
+/** The access a process's configuration describes (KAFKA_BROKERS, KAFKA_USER, KAFKA_PASSWORD). */
+export function kafkaAccess(e: { KAFKA_BROKERS: readonly string[]; KAFKA_USER: string; KAFKA_PASSWORD: string }): KafkaAccess {
+  return { brokers: e.KAFKA_BROKERS, user: e.KAFKA_USER, password: e.KAFKA_PASSWORD };
+}
+
+export function saslOf(access: KafkaAccess): SASLOptions {
+  return { mechanism: 'scram-sha-512', username: access.user, password: access.password };
+}
+
+export interface CreateKafkaOptions {
+  logLevel: KafkaLogLevel;
+  /** Where kafkajs's lines go; unset: a pino logger on stderr named `kafkajs`. */
+  logger?: Logger;
+  /** Timeouts and retries other than an inspection command's. */
+  tuning?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
+}
+
+export function createKafka(config: KafkaAccess & CreateKafkaOptions, clientId = 'cdc-kafka-cli'): Kafka {
+  const log = config.logger ?? pino({ name: 'kafkajs', level: config.logLevel }, pino.destination(2));
   return new Kafka({
     clientId,
     brokers: [...config.brokers],
+    sasl: saslOf(config),
     connectionTimeout: 3_000,
     requestTimeout: 15_000,
     retry: { retries: 2, initialRetryTime: 200 },
+    ...config.tuning,
     logLevel: KAFKAJS_LEVEL[config.logLevel],
     logCreator:
       () =>

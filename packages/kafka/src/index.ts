@@ -4,4 +4,4 @@ export * from './decode.js';
 export * from './topics.js';
 export * from './groups.js';
 export { PartitionReader, type RawMessage, type ReaderOptions } from './reader.js';
-export { createKafka, withAdmin, type KafkaLogLevel } from './client.js';
+export { createKafka, kafkaAccess, saslOf, withAdmin, type CreateKafkaOptions, type KafkaAccess, type KafkaLogLevel } from './client.js';

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { KafkajsCluster, KafkajsRecord } from 'kafkajs/src/cluster/index.js';
 import { KafkaInspectError } from './errors.js';
+import { saslOf, type KafkaAccess } from './client.js';
 
 /**
  * Reads a partition at any offset without a consumer group.
@@ -38,8 +39,7 @@ export interface RawMessage {
   sizeBytes: number;
 }
 
-export interface ReaderOptions {
-  brokers: readonly string[];
+export interface ReaderOptions extends KafkaAccess {
   clientId?: string;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -54,6 +54,7 @@ export class PartitionReader {
       logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} }),
       socketFactory: socketFactory(),
       brokers: [...opts.brokers],
+      sasl: saslOf(opts),
       clientId: opts.clientId ?? 'cdc-partition-reader',
       connectionTimeout: opts.connectionTimeoutMs ?? 3_000,
       requestTimeout: opts.requestTimeoutMs ?? 15_000,

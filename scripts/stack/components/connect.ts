@@ -42,8 +42,20 @@ export class KafkaConnect implements Component {
 
   private workerProperties(): string {
     const { url } = this.config.connect;
+    // The worker, Debezium's producers and Connect's admin client all log in as
+    // principal `connect` (scripts/stack/kafka-acl.ts); the password stays in the environment.
+    const login = {
+      'security.protocol': 'SASL_PLAINTEXT',
+      'sasl.mechanism': 'SCRAM-SHA-512',
+      'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="connect" password="${env:KAFKA_CONNECT_PASSWORD}";',
+    };
+    const prefixed = (prefix: string) => Object.fromEntries(Object.entries(login).map(([k, v]) => [`${prefix}${k}`, v]));
     return propertiesFile({
       'bootstrap.servers': this.config.env.KAFKA_BROKERS.join(','),
+      ...login,
+      ...prefixed('producer.'),
+      ...prefixed('consumer.'),
+      ...prefixed('admin.'),
       'group.id': 'cdc-connect',
       // Connect creates these itself through the admin API, so auto-creation stays off.
       'config.storage.topic': 'connect-configs',
@@ -125,6 +137,7 @@ export class KafkaConnect implements Component {
         ...connectorDatabaseEnv('TELEMETRY', this.config.env.TELEMETRY_DATABASE_URL),
         // Apicurio's own API (its Avro converter speaks that, not the Confluent one).
         APICURIO_REGISTRY_URL: new URL('/apis/registry/v2', this.config.registry.url).href,
+        KAFKA_CONNECT_PASSWORD: this.config.env.KAFKA_CONNECT_PASSWORD,
       },
     });
   }

@@ -6,9 +6,17 @@ import type { Component, Health } from '../component.js';
 import type { StackConfig } from '../config.js';
 import { isOurProcess, readPid, run, stopStarted } from '../proc.js';
 import { PIPELINE_TOPICS } from '../topics.js';
+import { applyAcls } from '../kafka-acl.js';
+import { adminCredential, scramCredentials, scramLogsIn, writeScram } from '../kafka-credentials.js';
 import { ensureKafkaLib, javaCommand, launchJvm, propertiesFile } from './jvm.js';
 
-/** Single-node Kafka 4 in KRaft combined mode (broker + controller in one JVM). */
+const PLAIN = 'org.apache.kafka.common.security.plain.PlainLoginModule required';
+
+/**
+ * Single-node Kafka 4 in KRaft combined mode (broker + controller in one JVM). Both
+ * listeners require SASL and an authorizer denies what scripts/stack/kafka-acl.ts does
+ * not grant; how each principal logs in: scripts/stack/kafka-credentials.ts.
+ */
 export class KafkaBroker implements Component {
   readonly name = 'kafka';
   readonly tier = 'infrastructure' as const;
@@ -32,15 +40,33 @@ export class KafkaBroker implements Component {
 
   private serverProperties(): string {
     const { host, port, controllerPort } = this.config.kafka;
+    const admin = this.config.env.KAFKA_USER;
     return propertiesFile({
       'process.roles': 'broker,controller',
       'node.id': 1,
       'controller.quorum.voters': `1@${host}:${controllerPort}`,
-      listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+      listeners: `SASL_PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+      'advertised.listeners': `SASL_PLAINTEXT://${host}:${port}`,
       'controller.listener.names': 'CONTROLLER',
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'inter.broker.listener.name': 'PLAINTEXT',
+      'listener.security.protocol.map': 'SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+      'inter.broker.listener.name': 'SASL_PLAINTEXT',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512,PLAIN',
+      // The broker's own connections log in with PLAIN, whose passwords come from this
+      // file's environment: SCRAM's live in the metadata the controller is still loading.
+      'sasl.mechanism.inter.broker.protocol': 'PLAIN',
+      'sasl.mechanism.controller.protocol': 'PLAIN',
+      'listener.name.controller.sasl.enabled.mechanisms': 'PLAIN',
+      'listener.name.controller.plain.sasl.jaas.config': `${PLAIN} username="${admin}" password="\${env:KAFKA_PASSWORD}" user_${admin}="\${env:KAFKA_PASSWORD}";`,
+      // PLAIN on the client listener: the admin, and ClickHouse, whose librdkafka has no SCRAM.
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config':
+        `${PLAIN} username="${admin}" password="\${env:KAFKA_PASSWORD}" user_${admin}="\${env:KAFKA_PASSWORD}" user_clickhouse="\${env:KAFKA_CLICKHOUSE_PASSWORD}";`,
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      // Passwords are read from the JVM's environment, never written into this file.
+      'config.providers': 'env',
+      'config.providers.env.class': 'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': `User:${admin}`,
+      'allow.everyone.if.no.acl.found': false,
       'log.dirs': this.dataDir,
       'num.partitions': 1,
       // Topics are created explicitly (scripts/stack/topics.ts); a misspelt name must fail.
@@ -79,9 +105,12 @@ export class KafkaBroker implements Component {
   }
 
   private client() {
+    const admin = adminCredential(this.config);
     return new Kafka({
       clientId: 'stack-health',
       brokers: [this.address],
+      // PLAIN: the one login that works before any SCRAM credential exists.
+      sasl: { mechanism: 'plain', username: admin.user, password: admin.password },
       logLevel: logLevel.NOTHING,
       connectionTimeout: 2000,
       requestTimeout: 5000,
@@ -118,6 +147,7 @@ export class KafkaBroker implements Component {
       port: this.config.kafka.port,
       healthy: async () => (await this.health()).ok,
       timeoutS: this.config.env.STACK_WAIT_KAFKA_S,
+      env: { KAFKA_PASSWORD: this.config.env.KAFKA_PASSWORD, KAFKA_CLICKHOUSE_PASSWORD: this.config.env.KAFKA_CLICKHOUSE_PASSWORD },
     });
   }
 
@@ -127,9 +157,11 @@ export class KafkaBroker implements Component {
    * checkout converges. Partition counts are never changed: that would move keys.
    */
   async afterStart(): Promise<void> {
+    await this.alignScram();
     const admin = this.client().admin();
     await admin.connect();
     try {
+      await applyAcls(admin);
       const existing = new Set(await admin.listTopics());
       const missing = PIPELINE_TOPICS.filter((t) => !existing.has(t.topic));
       if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
@@ -147,6 +179,19 @@ export class KafkaBroker implements Component {
       }
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /**
+   * Makes every SCRAM login of .env work: on a new cluster none exists yet, and a
+   * password changed in .env replaces the old one. Kafka's tool starts a JVM, so it
+   * runs only for a login that fails.
+   */
+  private async alignScram(): Promise<void> {
+    for (const credential of scramCredentials(this.config)) {
+      if (await scramLogsIn(this.address, credential)) continue;
+      this.libDir ||= await ensureKafkaLib(this.config);
+      await writeScram(this.config, this.libDir, this.address, credential);
     }
   }
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ProblemType, requires, writeBy, type ApiApp } from '@cdc/http';
+import { ProblemType, requires, RETRY_AFTER_SECONDS, writeBy, type ApiApp } from '@cdc/http';
+import { ErasureIncomplete, UserNotFound, type ErasedBy, type ErasureReport as Report } from '@cdc/erasure';
 import { IncomingUser, LIMITS, User, UserPatch } from '@cdc/schemas';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { problemResponse, problems } from '../problems.js';
@@ -126,6 +127,41 @@ const deleteUser = createRoute({
   responses: { 204: { description: 'Deleted' }, ...problems(401, 403, 404, 422, 429, 500, 503) },
 });
 
+const ErasureReport = z
+  .object({
+    user_id: z.int(),
+    postgres: z.object({ table: z.string(), removed: z.int() }),
+    clickhouse: z.array(z.object({ table: z.string(), removed: z.int() })).openapi({ description: 'Rows removed per table' }),
+    residue: z
+      .array(z.object({ table: z.string(), column: z.string(), rows: z.int() }))
+      .openapi({ description: 'Copies still readable afterwards: always empty in a 200 answer' }),
+    kafka: z.object({ topic: z.string(), note: z.string() }),
+    backups: z.string(),
+    finished_at: z.string(),
+  })
+  .openapi('ErasureReport');
+
+const eraseUser = createRoute({
+  method: 'post',
+  path: '/users/{id}/erase',
+  tags: ['users'],
+  summary: "Erase a user's personal data everywhere",
+  ...requires('users:erase'),
+  description:
+    'Deletes the user from crm_db and, once the delete has reached ClickHouse, every copy of their row there ' +
+    '(all versions of default.users, the processor\'s lookup, raw dead messages), then checks that no ClickHouse table ' +
+    'still holds their row or their e-mail. Answers when no copy is readable; a second call answers 404. ' +
+    'Kafka and backups: see the report and docs/security.md, "Erasure".',
+  request: { params: IdParams },
+  responses: {
+    200: { description: 'What was removed where', content: { 'application/json': { schema: ErasureReport } } },
+    ...problems(401, 403, 404, 422, 429, 500, 503),
+  },
+});
+
+/** Runs an erasure; the app gets it from its dependencies (PostgreSQL and ClickHouse). */
+export type Eraser = (id: number, by: ErasedBy) => Promise<Report>;
+
 const notFound = (id: number) => ({
   type: ProblemType.notFound,
   title: 'Not found',
@@ -134,7 +170,7 @@ const notFound = (id: number) => ({
 });
 
 /** The /users resource. Database failures propagate to the app's error mapping. */
-export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
+export function registerUserRoutes(app: ApiApp, users: UsersRepository, erase: Eraser): void {
   app.openapi(createUser, async (c) => {
     const user = await users.create(c.req.valid('json'), writeBy(c));
     c.get('log').info({ user_id: user.id }, 'user created');
@@ -169,5 +205,22 @@ export function registerUserRoutes(app: ApiApp, users: UsersRepository): void {
     if (!(await users.delete(id, writeBy(c)))) return problemResponse(c, notFound(id));
     c.get('log').info({ user_id: id }, 'user deleted');
     return c.body(null, 204);
+  });
+
+  app.openapi(eraseUser, async (c) => {
+    const { id } = c.req.valid('param');
+    try {
+      const report = await erase(id, writeBy(c));
+      c.get('log').info({ user_id: id, clickhouse: report.clickhouse }, 'user erased');
+      return c.json(report, 200);
+    } catch (err) {
+      if (err instanceof UserNotFound) return problemResponse(c, notFound(id));
+      if (err instanceof ErasureIncomplete) {
+        c.get('log').error({ user_id: id, report: err.report }, err.message);
+        c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+        return problemResponse(c, { type: ProblemType.unavailable, title: 'Erasure incomplete', status: 503 as const, detail: err.message });
+      }
+      throw err;
+    }
   });
 }

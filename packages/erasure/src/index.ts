@@ -1,0 +1,4 @@
+export { eraseUser, ErasureIncomplete, UserNotFound, type ErasureDeps, type ErasureOptions, type ErasureReport } from './erase.js';
+export { CONTACT_COLUMNS, needles } from './contact.js';
+export type { ErasedBy } from './postgres.js';
+export type { Residue, TableErasure } from './clickhouse.js';
