@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '@cdc/kafka';
 import type { StackConfig } from './config.js';
 import { PRINCIPAL_PASSWORD_VARS, type Principal } from './kafka-acl.js';
 import { run } from './proc.js';
@@ -39,14 +39,10 @@ export function scramCredentials(config: StackConfig): Credential[] {
 
 /** Whether `credential` logs in with SCRAM-SHA-512 (false only for a refused login). */
 export async function scramLogsIn(address: string, credential: Credential): Promise<boolean> {
-  const admin = new Kafka({
-    clientId: 'stack-credential-check',
-    brokers: [address],
-    sasl: { mechanism: 'scram-sha-512', username: credential.user, password: credential.password },
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000,
-    retry: { retries: 0 },
-  }).admin();
+  const admin = createKafka(
+    { brokers: [address], ...credential, logLevel: 'silent', tuning: { connectionTimeout: 2000, retry: { retries: 0 } } },
+    'stack-credential-check',
+  ).admin();
   try {
     await admin.connect();
     return true;

@@ -39,13 +39,7 @@ const BY_ID = ['default.users', 'debezium.users_join'];
 export async function waitForDelete(ch: ClickHouseClient, id: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rs = await ch.query({
-      query: 'SELECT count() AS n FROM default.users WHERE id = {id:Int32} AND _is_deleted = 1',
-      query_params: { id },
-      format: 'JSONEachRow',
-    });
-    const [row] = await rs.json<{ n: string }>();
-    if (Number(row?.n) > 0) return true;
+    if ((await count(ch, 'default.users', 'id = {id:Int32} AND _is_deleted = 1', { id })) > 0) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 250));
   }

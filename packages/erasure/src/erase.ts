@@ -63,7 +63,8 @@ export async function eraseUser(deps: ErasureDeps, id: number, by: ErasedBy, opt
       partial,
     );
   }
-  const hexes = needles([pg.email, ...before, ...(await emailsIn(deps.ch, id))]);
+  // The delete event's row image is crm_db's row: its e-mail is pg.email.
+  const hexes = needles([pg.email, ...before]);
   const tables = await eraseClickHouse(deps.ch, id, hexes);
   const left = await residue(deps.ch, id, hexes);
   const done = report(id, pg.deleted, tables, left);
