@@ -94,10 +94,10 @@ describe('docker-compose.yaml', () => {
   it('kafka-init creates the topics of the native stack with the same configs', () => {
     const { services } = rendered();
     const script = JSON.stringify(services['kafka-init']!.command);
-    const created = [...script.matchAll(/create ([\w.-]+) (\d+)((?: --config [\w.]+=\w+)*)/g)].map((m) => ({
+    const created = [...script.matchAll(/create ([\w.-]+) (\d+)((?: --config [\w.]+=[\w,]+)*)/g)].map((m) => ({
       topic: m[1],
       partitions: Number(m[2]),
-      configs: [...m[3]!.matchAll(/--config ([\w.]+=\w+)/g)].map((c) => c[1]).sort(),
+      configs: [...m[3]!.matchAll(/--config ([\w.]+=[\w,]+)/g)].map((c) => c[1]).sort(),
     }));
     const expected = PIPELINE_TOPICS.map((t) => ({
       topic: t.topic,
@@ -127,7 +127,7 @@ describe('docker-compose.yaml', () => {
     expect(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).not.toMatch(/:PLAINTEXT\b/);
     expect(kafka.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
     expect(kafka.KAFKA_AUTHORIZER_CLASS_NAME).toMatch(/StandardAuthorizer/);
-    for (const [name, user] of [['stream-processor', 'processor'], ['console', 'console']] as const) {
+    for (const [name, user] of [['stream-processor', 'processor'], ['console', 'console'], ['crm-api', 'eraser']] as const) {
       expect(services[name]!.environment!.KAFKA_USER, name).toBe(user);
       expect(services[name]!.environment!.KAFKA_PASSWORD, name).toBeTruthy();
     }

@@ -96,6 +96,25 @@ describe('a principal that logged in does only what it was granted', () => {
     expect(await highWatermarks(TOPIC)).toBe(before);
   });
 
+  it("lets the eraser write tombstones to the users' topics only", async () => {
+    const events = 'telemetry.public.telemetry_events';
+    const before = await highWatermarks(events);
+    const eraser = scram('eraser', stack.env.KAFKA_ERASER_PASSWORD);
+    expect(await tryWrite(eraser, events)).toMatch(/authoriz/i);
+    expect(await tryWrite(eraser, 'analytics.telemetry_enriched')).toMatch(/authoriz/i);
+    expect(await highWatermarks(events)).toBe(before);
+    const reader = new PartitionReader({ brokers: env.KAFKA_BROKERS, user: 'eraser', password: stack.env.KAFKA_ERASER_PASSWORD, clientId: 'auth-attacks' });
+    try {
+      const refused = await reader.readOne('connect-configs', 0, 0n).then(
+        () => 'ok',
+        (err: Error) => `${err.message} ${String(err.cause ?? '')}`,
+      );
+      expect(refused).toMatch(/authoriz/i);
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
   it("keeps each principal to its own topics and groups: connect cannot read what it writes", async () => {
     /** Fetches one record without a group (Fetch needs READ on the topic); 'ok' or the error. */
     const fetchOne = async (user: string, password: string, topic: string): Promise<string> => {

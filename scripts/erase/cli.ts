@@ -13,13 +13,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createClickHouse } from '@cdc/clickhouse';
 import { loadDotEnv, loadEndpoints } from '@cdc/config';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { eraseUser, ErasureIncomplete, UserNotFound, type ErasureReport } from '@cdc/erasure';
 
 const USAGE = `usage: npm run erase -- USER_ID [--json] [--cdc-timeout-s N]
 
   Deletes the user from crm_db, waits until the delete has reached ClickHouse (at most
-  --cdc-timeout-s, default 60), removes every ClickHouse copy of their row, and checks
-  that no ClickHouse table still holds their row or their e-mail.
+  --cdc-timeout-s, default 60), removes every ClickHouse copy of their row and, through
+  compaction, every Kafka record of it (about 20 s), then checks that no ClickHouse
+  table and no Kafka record still holds their row or their e-mail.
   --json   the report as one JSON object on stdout`;
 
 const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -58,11 +60,12 @@ function print(report: ErasureReport, json: boolean): void {
   const lines = [
     [report.postgres.table, report.postgres.removed],
     ...report.clickhouse.map((t) => [`clickhouse ${t.table}`, t.removed] as const),
+    ...report.kafka.map((t) => [`kafka ${t.topic}`, t.removed] as const),
   ];
-  process.stdout.write(`${'store'.padEnd(40)} rows removed\n`);
+  process.stdout.write(`${'store'.padEnd(40)} rows (records) removed\n`);
   for (const [store, n] of lines) process.stdout.write(`${String(store).padEnd(40)} ${n}\n`);
   for (const r of report.residue) process.stdout.write(`STILL READABLE: ${r.table}.${r.column} (${r.rows} rows)\n`);
-  process.stdout.write(`kafka ${report.kafka.topic}: ${report.kafka.note}\nbackups: ${report.backups}\n`);
+  process.stdout.write(`backups: ${report.backups}\n`);
 }
 
 const args = parse(process.argv.slice(2));
@@ -70,9 +73,10 @@ loadDotEnv();
 const env = loadEndpoints();
 const crm = new pg.Pool({ connectionString: env.CRM_DATABASE_URL, max: 1, connectionTimeoutMillis: 5_000 });
 const ch = createClickHouse(env, 'pipeline', { requestTimeoutMs: 300_000, application: 'cdc-erase' });
+const kafka = { client: createKafka({ ...kafkaAccess(env), logLevel: 'error' }, 'cdc-erase'), access: kafkaAccess(env) };
 try {
   // The audit log names an operator command, not a key: the CLI runs with the stack's own credentials.
-  const report = await eraseUser({ crm, ch }, args.id, { keyId: 'cli:erase', requestId: null }, { cdcTimeoutMs: args.cdcTimeoutMs });
+  const report = await eraseUser({ crm, ch, kafka }, args.id, { keyId: 'cli:erase', requestId: null }, { cdcTimeoutMs: args.cdcTimeoutMs });
   print(report, args.json);
   process.exitCode = EXIT.OK;
 } catch (err) {

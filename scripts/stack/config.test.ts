@@ -49,6 +49,7 @@ describe('stack configuration', () => {
         'KAFKA_CLICKHOUSE_PASSWORD',
         'KAFKA_CONNECT_PASSWORD',
         'KAFKA_CONSOLE_PASSWORD',
+        'KAFKA_ERASER_PASSWORD',
         'KAFKA_PASSWORD',
         'KAFKA_PROCESSOR_PASSWORD',
         'TELEMETRY_DATABASE_URL',

@@ -22,6 +22,7 @@ const stackEnvSchema = endpointsSchema.extend({
   KAFKA_CLICKHOUSE_PASSWORD: secret(kafkaPassword),
   KAFKA_PROCESSOR_PASSWORD: secret(kafkaPassword),
   KAFKA_CONSOLE_PASSWORD: secret(kafkaPassword),
+  KAFKA_ERASER_PASSWORD: secret(kafkaPassword),
   KAFKA_HEAP: z.string().default('-Xms256m -Xmx512m'),
   CONNECT_HEAP: z.string().default('-Xms256m -Xmx512m'),
   REGISTRY_HEAP: z.string().default('-Xms32m -Xmx192m'),

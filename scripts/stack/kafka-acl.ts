@@ -6,8 +6,10 @@ import kafkajs, { type Admin, type Kafka } from 'kafkajs';
  * principal (KAFKA_USER, the scripts' and tests') is a super user and needs no entry.
  * Debezium, through Connect, is the only writer of the change topics; ClickHouse and
  * the processor read theirs; the console reads and describes everything and writes nothing.
+ * The eraser (the CRM API's erasure, packages/erasure) writes tombstones for an erased
+ * user's key to the two topics that hold users' rows.
  */
-export type Principal = 'connect' | 'clickhouse' | 'processor' | 'console';
+export type Principal = 'connect' | 'clickhouse' | 'processor' | 'console' | 'eraser';
 
 /** The variable holding each principal's password, in .env and the components' environment. */
 export const PRINCIPAL_PASSWORD_VARS = {
@@ -15,6 +17,7 @@ export const PRINCIPAL_PASSWORD_VARS = {
   clickhouse: 'KAFKA_CLICKHOUSE_PASSWORD',
   processor: 'KAFKA_PROCESSOR_PASSWORD',
   console: 'KAFKA_CONSOLE_PASSWORD',
+  eraser: 'KAFKA_ERASER_PASSWORD',
 } as const satisfies Record<Principal, string>;
 
 type Operation = 'ALL' | 'READ' | 'WRITE' | 'DESCRIBE' | 'DESCRIBE_CONFIGS';
@@ -62,6 +65,9 @@ export const GRANTS: Grant[] = [
   { principal: 'console', resource: 'TOPIC', name: '*', operations: ['READ', 'DESCRIBE_CONFIGS'] },
   { principal: 'console', resource: 'GROUP', name: '*', operations: ['DESCRIBE'] },
   { principal: 'console', resource: 'CLUSTER', name: 'kafka-cluster', operations: ['DESCRIBE'] },
+  ...['crm.public.users', 'crm.public.users.dlq'].map(
+    (name): Grant => ({ principal: 'eraser', resource: 'TOPIC', name, operations: ['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS'] }),
+  ),
 ];
 
 interface AclBinding {

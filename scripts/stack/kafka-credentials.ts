@@ -22,7 +22,7 @@ export interface Credential {
   password: string;
 }
 
-export const SCRAM_PRINCIPALS: Principal[] = ['connect', 'processor', 'console'];
+export const SCRAM_PRINCIPALS: Principal[] = ['connect', 'processor', 'console', 'eraser'];
 
 export function adminCredential(config: StackConfig): Credential {
   return { user: config.env.KAFKA_USER, password: config.env.KAFKA_PASSWORD };

@@ -30,6 +30,7 @@ describe('generated secrets', () => {
       'KAFKA_CLICKHOUSE_PASSWORD',
       'KAFKA_CONNECT_PASSWORD',
       'KAFKA_CONSOLE_PASSWORD',
+      'KAFKA_ERASER_PASSWORD',
       'KAFKA_PASSWORD',
       'KAFKA_PROCESSOR_PASSWORD',
       'POSTGRES_PASSWORD',
@@ -49,9 +50,10 @@ describe('generated secrets', () => {
       env.KAFKA_CLICKHOUSE_PASSWORD!,
       env.KAFKA_PROCESSOR_PASSWORD!,
       env.KAFKA_CONSOLE_PASSWORD!,
+      env.KAFKA_ERASER_PASSWORD!,
     ];
     for (const p of passwords) expect(p).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(new Set(passwords).size).toBe(11);
+    expect(new Set(passwords).size).toBe(12);
     // Kafka's passwords pass the stack's own check (JAAS and command-line quoting).
     for (const k of ['KAFKA_PASSWORD', 'KAFKA_CONNECT_PASSWORD', 'KAFKA_CLICKHOUSE_PASSWORD']) expect(kafkaPassword.parse(env[k])).toBe(env[k]);
     expect(new URL(env.CRM_DATABASE_URL!).host).toBe('127.0.0.1:15432');

@@ -34,6 +34,7 @@ const SECRETS: Record<string, () => string> = {
   KAFKA_CLICKHOUSE_PASSWORD: password,
   KAFKA_PROCESSOR_PASSWORD: password,
   KAFKA_CONSOLE_PASSWORD: password,
+  KAFKA_ERASER_PASSWORD: password,
   // docker-compose only (the native stack reads neither): its PostgreSQL servers (one
   // password for both) and Grafana's admin.
   POSTGRES_PASSWORD: password,
@@ -59,6 +60,7 @@ const NATIVE = [
   'KAFKA_CLICKHOUSE_PASSWORD',
   'KAFKA_PROCESSOR_PASSWORD',
   'KAFKA_CONSOLE_PASSWORD',
+  'KAFKA_ERASER_PASSWORD',
 ];
 
 export function ensureSecrets(file: string, env: Record<string, string | undefined> = process.env): SecretsReport {

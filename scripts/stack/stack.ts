@@ -90,7 +90,8 @@ export function components(config: StackConfig): Component[] {
     new SchemaRegistry(config),
     new KafkaConnect(config),
     clickhouse,
-    app('crm-api', config.env.CRM_API_PORT),
+    // Its erasure (POST /users/{id}/erase) writes tombstones for the erased user's key.
+    app('crm-api', config.env.CRM_API_PORT, [], kafkaLogin(config, 'eraser')),
     app('telemetry-api', config.env.TELEMETRY_API_PORT),
     // A V8 heap limit keeps the processor inside its memory budget (256 MB RSS under
     // load, measured by npm run bench:processor); without it V8 grows the heap lazily.

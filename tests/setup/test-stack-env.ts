@@ -19,6 +19,7 @@ export const TEST_STACK_ENV = {
   KAFKA_CLICKHOUSE_PASSWORD: 'clickhouse-dev-secret',
   KAFKA_PROCESSOR_PASSWORD: 'processor-dev-secret',
   KAFKA_CONSOLE_PASSWORD: 'console-dev-secret',
+  KAFKA_ERASER_PASSWORD: 'eraser-dev-secret',
   KAFKA_CONTROLLER_PORT: '19093',
   KAFKA_CONNECT_URL: 'http://127.0.0.1:18083',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v6',

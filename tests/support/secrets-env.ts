@@ -12,6 +12,7 @@ export const SECRETS_ENV = {
   KAFKA_CLICKHOUSE_PASSWORD: 'test-kafka-clickhouse-secret',
   KAFKA_PROCESSOR_PASSWORD: 'test-kafka-processor-secret',
   KAFKA_CONSOLE_PASSWORD: 'test-kafka-console-secret',
+  KAFKA_ERASER_PASSWORD: 'test-kafka-eraser-secret',
 } as const;
 
 /** What docker-compose.yaml needs to render (its passwords have no defaults either). */
@@ -26,4 +27,5 @@ export const COMPOSE_ENV = {
   KAFKA_CLICKHOUSE_PASSWORD: SECRETS_ENV.KAFKA_CLICKHOUSE_PASSWORD,
   KAFKA_PROCESSOR_PASSWORD: SECRETS_ENV.KAFKA_PROCESSOR_PASSWORD,
   KAFKA_CONSOLE_PASSWORD: SECRETS_ENV.KAFKA_CONSOLE_PASSWORD,
+  KAFKA_ERASER_PASSWORD: SECRETS_ENV.KAFKA_ERASER_PASSWORD,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kafkaAccess, type KafkaAccess } from '@cdc/kafka';
 import { apiAuthEnv, httpServerEnv, toHttpServerTimeouts, type HttpServerTimeouts, endpointsSchema, logLevel, parseEnv, toApiAuthConfig, toTracingConfig, tracingEnv, type ApiAuthConfig, type TracingConfig } from '@cdc/config';
 
 const schema = z.object({
@@ -13,6 +14,11 @@ const schema = z.object({
   CLICKHOUSE_URL: endpointsSchema.shape.CLICKHOUSE_URL,
   CLICKHOUSE_USER: endpointsSchema.shape.CLICKHOUSE_USER,
   CLICKHOUSE_PASSWORD: endpointsSchema.shape.CLICKHOUSE_PASSWORD,
+  // ...and the user's records from Kafka, as a principal that may write tombstones to
+  // the user topics (the stack gives it `eraser`, scripts/stack/kafka-acl.ts).
+  KAFKA_BROKERS: endpointsSchema.shape.KAFKA_BROKERS,
+  KAFKA_USER: endpointsSchema.shape.KAFKA_USER,
+  KAFKA_PASSWORD: endpointsSchema.shape.KAFKA_PASSWORD,
   // How long an erasure waits for the user's delete to reach ClickHouse through CDC.
   CRM_ERASURE_CDC_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   CRM_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
@@ -33,6 +39,7 @@ export interface Config {
   databaseUrl: string;
   dbPoolMax: number;
   clickhouse: { CLICKHOUSE_URL: string; CLICKHOUSE_USER: string; CLICKHOUSE_PASSWORD: string };
+  kafka: KafkaAccess;
   erasureCdcTimeoutMs: number;
   shutdownGraceMs: number;
   /** Undefined: tracing off. */
@@ -59,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.CRM_DATABASE_URL,
     dbPoolMax: e.CRM_DB_POOL_MAX,
     clickhouse: { CLICKHOUSE_URL: e.CLICKHOUSE_URL, CLICKHOUSE_USER: e.CLICKHOUSE_USER, CLICKHOUSE_PASSWORD: e.CLICKHOUSE_PASSWORD },
+    kafka: kafkaAccess(e),
     erasureCdcTimeoutMs: e.CRM_ERASURE_CDC_TIMEOUT_MS,
     shutdownGraceMs: e.CRM_API_SHUTDOWN_GRACE_MS,
     tracing: toTracingConfig(e, 'crm-api'),

@@ -4,6 +4,7 @@ import { createClickHouse } from '@cdc/clickhouse';
 import { createCrmDb } from '@cdc/db/crm';
 import { eraseUser } from '@cdc/erasure';
 import { exitOnSignals, startServer } from '@cdc/http';
+import { createKafka } from '@cdc/kafka';
 import { startTracing, traceLogOptions } from '@cdc/tracing';
 import { createApp, SERVICE, VERSION } from './app.js';
 import { loadConfig } from './config.js';
@@ -16,8 +17,9 @@ const tracing = await startTracing(config.tracing, { serviceVersion: VERSION, lo
 const db = createCrmDb(config.databaseUrl, { max: config.dbPoolMax });
 // Erasure only: mutations that wait until done (mutations_sync), hence the long timeout.
 const ch = createClickHouse(config.clickhouse, 'pipeline', { requestTimeoutMs: 300_000, application: 'crm-api-erasure' });
+const kafka = { client: createKafka({ ...config.kafka, logger: log.child({ component: 'kafkajs' }), logLevel: 'warn' }, 'crm-api-erasure'), access: config.kafka };
 const erase = (id: number, by: Parameters<typeof eraseUser>[2]) =>
-  eraseUser({ crm: db.pool, ch }, id, by, { cdcTimeoutMs: config.erasureCdcTimeoutMs });
+  eraseUser({ crm: db.pool, ch, kafka }, id, by, { cdcTimeoutMs: config.erasureCdcTimeoutMs });
 const { app } = createApp({ db, log, config, tracer: tracing.tracer, erase });
 
 // Started even when the database is down: /health stays up, /ready and the data

@@ -24,6 +24,7 @@ describe('config', () => {
       databaseUrl: SECRETS_ENV.CRM_DATABASE_URL,
       dbPoolMax: 10,
       clickhouse: { CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_USER: 'pipeline', CLICKHOUSE_PASSWORD: SECRETS_ENV.CLICKHOUSE_PASSWORD },
+      kafka: { brokers: ['127.0.0.1:9092'], user: 'admin', password: SECRETS_ENV.KAFKA_PASSWORD },
       erasureCdcTimeoutMs: 60_000,
       shutdownGraceMs: 10_000,
       maxBodyBytes: 64 * 1024,
@@ -45,7 +46,7 @@ describe('config', () => {
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).issues.map((i) => i.path).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'CRM_API_PORT', 'CRM_DATABASE_URL', 'LOG_LEVEL']);
+      expect((err as ConfigError).issues.map((i) => i.path).sort()).toEqual(['CLICKHOUSE_PASSWORD', 'CRM_API_PORT', 'CRM_DATABASE_URL', 'KAFKA_PASSWORD', 'LOG_LEVEL']);
     }
   });
 });

@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createClickHouse } from '@cdc/clickhouse';
 import { loadEndpoints } from '@cdc/config';
 import { createCrmDb } from '@cdc/db/crm';
-import { eraseUser, needles } from '@cdc/erasure';
-import { createKafka, kafkaAccess } from '@cdc/kafka';
+import { eraseUser, needles, USER_TOPICS, userIdOfKey } from '@cdc/erasure';
+import { createKafka, kafkaAccess, PartitionReader } from '@cdc/kafka';
+import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { createApp } from '../src/app.js';
 import { MAX_BODY_BYTES } from '../src/config.js';
 import { DEFAULT_API_AUTH, createTestKey, withKey, type TestKey } from '../../../tests/support/api-keys.js';
@@ -15,14 +18,20 @@ import { json, uniqueEmail } from './support.js';
 
 /**
  * Erasure end to end on the real pipeline: a user with telemetry, two versions of their
- * row and a dead message holding their e-mail in ClickHouse, erased through the API;
- * afterwards no store returns their name, e-mail, phone or address.
+ * row, a dead message holding their e-mail in ClickHouse and a dead letter in Kafka,
+ * erased through the API; afterwards no store returns their name, e-mail, phone or
+ * address, and once the documented bound has passed (docs/security.md, "Erasure") no
+ * file of ClickHouse's or Kafka's data directory holds their bytes.
  */
 const env = loadEndpoints();
 const ch = createClickHouse(env, 'pipeline', { requestTimeoutMs: 300_000 });
 const telemetry = new pg.Pool({ connectionString: env.TELEMETRY_DATABASE_URL, max: 1 });
 const db = createCrmDb(env.CRM_DATABASE_URL);
-const eraser = (id: number, by: Parameters<typeof eraseUser>[2]) => eraseUser({ crm: db.pool, ch }, id, by, { cdcTimeoutMs: 60_000 });
+const kafka = { client: createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'erasure-test'), access: kafkaAccess(env) };
+// The API erases as the stack runs it: as the `eraser` principal, with only its ACLs.
+const eraserAccess = { brokers: env.KAFKA_BROKERS, user: 'eraser', password: process.env.KAFKA_ERASER_PASSWORD ?? '' };
+const eraserKafka = { client: createKafka({ ...eraserAccess, logLevel: 'silent' }, 'erasure-test-eraser'), access: eraserAccess };
+const eraser = (id: number, by: Parameters<typeof eraseUser>[2]) => eraseUser({ crm: db.pool, ch, kafka: eraserKafka }, id, by, { cdcTimeoutMs: 60_000 });
 const { app } = createApp({ db, log: pino({ level: 'silent' }), config: { maxBodyBytes: MAX_BODY_BYTES, auth: DEFAULT_API_AUTH }, erase: eraser });
 let writer: TestKey;
 let erasing: TestKey;
@@ -49,7 +58,7 @@ async function userWithHistory(tag: string) {
   const contact = {
     name: `Erasure Subject ${tag} ${run}`,
     email: uniqueEmail(`erase-${tag}`),
-    phone: `+44 20 7946 ${Math.floor(Math.random() * 9000 + 1000)}`,
+    phone: `+44 7${randomBytes(4).readUInt32BE() % 1_000_000_000}`,
     address: `${Math.floor(Math.random() * 900 + 100)} Forgotten Lane ${tag} ${run}`,
   };
   const created = await app.request('/users', withKey(writer, json('POST', { ...contact, age: 41, gender: 'female', country: 'UK' })));
@@ -80,6 +89,54 @@ afterAll(async () => {
   await ch.close();
 });
 
+/** The documented bound on the erased bytes' life on disk after an erasure returns (docs/security.md). */
+const ON_DISK_BOUND_MS = 40_000;
+
+/** Per user topic: records keyed by the user that have a value, and values holding one of the needles. */
+async function kafkaCopies(id: number, hexes: string[]) {
+  const reader = new PartitionReader({ ...kafkaAccess(env), clientId: 'erasure-test' });
+  const admin = kafka.client.admin();
+  await admin.connect();
+  const keyed: Record<string, number> = {};
+  const holding: Record<string, number> = {};
+  try {
+    for (const topic of USER_TOPICS) {
+      for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+        for (const m of await reader.read(topic, partition, BigInt(low), BigInt(high))) {
+          if (m.value && userIdOfKey(m.key) === id) keyed[topic] = (keyed[topic] ?? 0) + 1;
+          if (m.value && hexes.some((h) => m.value!.includes(Buffer.from(h, 'hex')))) holding[topic] = (holding[topic] ?? 0) + 1;
+        }
+      }
+    }
+    return { keyed, holding };
+  } finally {
+    await admin.disconnect();
+    await reader.disconnect();
+  }
+}
+
+/** Every file under the test stack's Kafka and ClickHouse data directories. */
+function dataFiles(): string[] {
+  const stack = loadStackConfig();
+  const walk = (dir: string): string[] =>
+    !existsSync(dir)
+      ? []
+      : readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+  return [...walk(join(stack.kafka.dir, 'data')), ...walk(stack.clickhouse.dataDir)];
+}
+
+function filesHolding(files: string[], hexes: string[]): string[] {
+  const needlesOf = hexes.map((h) => Buffer.from(h, 'hex'));
+  return files.filter((f) => {
+    try {
+      const bytes = readFileSync(f);
+      return needlesOf.some((n) => bytes.includes(n));
+    } catch {
+      return false; // deleted while the directory was being read
+    }
+  });
+}
+
 describe('erasure', () => {
   it('needs the users:erase scope', async () => {
     const { id } = await userWithHistory('scope');
@@ -89,12 +146,17 @@ describe('erasure', () => {
     expect((await app.request(`/users/${id}/erase`, withKey(erasing, { method: 'POST' }))).status).toBe(200);
   }, 120_000);
 
-  it('leaves no store the product controls returning the contact data', async () => {
+  it('leaves no store the product controls returning the contact data, nor any data file holding it', async () => {
     const { id, contact } = await userWithHistory('full');
     // A message that could not be used, holding the e-mail: it lands in debezium.kafka_errors.
-    const producer = createKafka({ ...kafkaAccess(env), logLevel: 'silent' }, 'erasure-test').producer();
+    // And a dead letter as the processor writes one (dlq.ts: the original key and value).
+    const producer = kafka.client.producer();
     await producer.connect();
     await producer.send({ topic: 'crm.public.users', messages: [{ key: JSON.stringify({ id }), value: `not json ${contact.email}` }] });
+    await producer.send({
+      topic: 'crm.public.users.dlq',
+      messages: [{ key: JSON.stringify({ id }), value: JSON.stringify({ after: { id, ...contact } }), headers: { 'dlq.error': 'test' } }],
+    });
     await producer.disconnect();
     await until('the dead message in debezium.kafka_errors', 60_000, async () =>
       (await scalar("SELECT count() AS n FROM debezium.kafka_errors WHERE JSONExtractInt(kafka_key, 'id') = {id:Int32}", { id })) > 0
@@ -113,10 +175,22 @@ describe('erasure', () => {
     const before = await copies();
     expect(before.users).toBeGreaterThan(0);
     expect(before.errors).toBeGreaterThan(0);
+    const kafkaBefore = await kafkaCopies(id, hexes);
+    expect(kafkaBefore.keyed['crm.public.users']).toBeGreaterThanOrEqual(3); // create, update, the bad message
+    expect(kafkaBefore.keyed['crm.public.users.dlq']).toBe(1);
+    expect(kafkaBefore.holding['crm.public.users.dlq']).toBe(1);
+    const files = dataFiles();
+    expect(files.length, 'the test reads the stack data directories').toBeGreaterThan(0);
+    expect(filesHolding(files, hexes).length, 'the data files hold the values before the erasure').toBeGreaterThan(0);
 
     const res = await app.request(`/users/${id}/erase`, withKey(erasing, { method: 'POST' }));
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { postgres: { removed: number }; clickhouse: { table: string; removed: number }[]; residue: unknown[] };
+    const report = (await res.json()) as {
+      postgres: { removed: number };
+      clickhouse: { table: string; removed: number }[];
+      kafka: { topic: string; removed: number }[];
+      residue: unknown[];
+    };
     expect(report.postgres.removed).toBe(1);
     expect(report.residue).toEqual([]);
     const removed = Object.fromEntries(report.clickhouse.map((t) => [t.table, t.removed]));
@@ -124,6 +198,11 @@ describe('erasure', () => {
     expect(removed['default.users']).toBeGreaterThanOrEqual(1);
     expect(removed['debezium.users_join']).toBeGreaterThanOrEqual(1);
     expect(removed['debezium.kafka_errors']).toBeGreaterThanOrEqual(1);
+    // Kafka: every record seen before, and Debezium's delete event, whose row image is the whole row.
+    expect(Object.fromEntries(report.kafka.map((t) => [t.topic, t.removed]))).toEqual({
+      'crm.public.users': kafkaBefore.keyed['crm.public.users']! + 1,
+      'crm.public.users.dlq': 1,
+    });
 
     // PostgreSQL: the row is gone, and no other row holds the e-mail.
     expect((await db.pool.query('SELECT count(*)::int AS n FROM users WHERE id = $1 OR email = $2', [id, contact.email])).rows[0].n).toBe(0);
@@ -136,10 +215,24 @@ describe('erasure', () => {
       ),
     ).toBe(0);
     expect(await scalar('SELECT count() AS n FROM default.telemetry_events WHERE user_id = {id:Int32}', { id })).toBe(5);
+    // Kafka: a read of either topic returns no record of the user's key with a value, and no value holding theirs.
+    expect(await kafkaCopies(id, hexes)).toEqual({ keyed: {}, holding: {} });
     // Erasing again: nothing is left to erase.
     expect((await app.request(`/users/${id}/erase`, withKey(erasing, { method: 'POST' }))).status).toBe(404);
 
-  }, 180_000);
+    // On disk: the replaced ClickHouse parts and Kafka segments are deleted within the bound
+    // (old_parts_lifetime + cleanup_delay_period = 40 s; file.delete.delay.ms = 5 s).
+    // Searched as stored: Kafka's batches here are uncompressed; a part that held only one
+    // version of the row holds the value once, so LZ4 keeps it as a literal.
+    const deadline = Date.now() + ON_DISK_BOUND_MS + 30_000;
+    let left = filesHolding(dataFiles(), hexes);
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      left = filesHolding(dataFiles(), hexes);
+    }
+    expect(left).toEqual([]);
+
+  }, 300_000);
 
   it('is also one command: npm run erase -- ID', async () => {
     const { id } = await userWithHistory('cli');

@@ -79,6 +79,9 @@ export class KafkaBroker implements Component {
       // One broker: no reason to delay the first consumer group's rebalance.
       'group.initial.rebalance.delay.ms': 0,
       'log.retention.hours': 168,
+      // How long an idle cleaner waits before looking again: part of the erasure's bound
+      // on Kafka (scripts/stack/topics.ts, USER_COMPACTION_LAG_MS).
+      'log.cleaner.backoff.ms': 5_000,
     });
   }
 

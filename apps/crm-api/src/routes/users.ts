@@ -135,7 +135,9 @@ const ErasureReport = z
     residue: z
       .array(z.object({ table: z.string(), column: z.string(), rows: z.int() }))
       .openapi({ description: 'Copies still readable afterwards: always empty in a 200 answer' }),
-    kafka: z.object({ topic: z.string(), note: z.string() }),
+    kafka: z
+      .array(z.object({ topic: z.string(), removed: z.int() }))
+      .openapi({ description: "Records of the user's row that compaction removed, per topic" }),
     backups: z.string(),
     finished_at: z.string(),
   })
@@ -149,9 +151,10 @@ const eraseUser = createRoute({
   ...requires('users:erase'),
   description:
     'Deletes the user from crm_db and, once the delete has reached ClickHouse, every copy of their row there ' +
-    '(all versions of default.users, the processor\'s lookup, raw dead messages), then checks that no ClickHouse table ' +
-    'still holds their row or their e-mail. Answers when no copy is readable; a second call answers 404. ' +
-    'Kafka and backups: see the report and docs/security.md, "Erasure".',
+    '(all versions of default.users, the processor\'s lookup, raw dead messages), then has Kafka compact away every ' +
+    'record of their row in crm.public.users and its dead-letter topic (about 20 s), and checks that no ClickHouse table ' +
+    'and no Kafka record still holds their row or their e-mail. Answers when no copy is readable; a second call answers 404. ' +
+    'Files on disk and backups: docs/security.md, "Erasure".',
   request: { params: IdParams },
   responses: {
     200: { description: 'What was removed where', content: { 'application/json': { schema: ErasureReport } } },
@@ -159,7 +162,7 @@ const eraseUser = createRoute({
   },
 });
 
-/** Runs an erasure; the app gets it from its dependencies (PostgreSQL and ClickHouse). */
+/** Runs an erasure; the app gets it from its dependencies (PostgreSQL, ClickHouse, Kafka). */
 export type Eraser = (id: number, by: ErasedBy) => Promise<Report>;
 
 const notFound = (id: number) => ({
