@@ -57,9 +57,14 @@ export const figure = (x: number | undefined): number | null => (x !== undefined
 
 /** Written whole or not at all (temp file + rename): perf.ts never reads half a result. */
 export function writeResult(file: string, result: BenchResult): void {
+  writeJson(file, result);
+}
+
+/** Any bench's JSON document, written whole or not at all (temp file + rename). */
+export function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, file);
 }
 
@@ -100,7 +105,7 @@ export function machineDescription(): string {
 export const loadAverage = () => os.loadavg().map((l) => fmt(l, 2)).join(' / ');
 
 /** How this bench was started, minus `--json <file>` (a temp path says nothing about the figures). */
-export function commandLine(bench: BenchName, argv = process.argv.slice(2)): string {
+export function commandLine(bench: BenchName | 'kafka-auth', argv = process.argv.slice(2)): string {
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--json') i++;

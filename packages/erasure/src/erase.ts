@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { KafkaAccess } from '@cdc/kafka';
 import { emailsIn, eraseClickHouse, residue, waitForDelete, type Residue, type TableErasure } from './clickhouse.js';
 import { needles } from './contact.js';
-import { eraseKafka, KafkaCompactionPending, kafkaResidue, type KafkaErasure } from './kafka.js';
+import { eraseKafka, KafkaCompactionPending, KafkaNotErasable, kafkaResidue, type KafkaErasure } from './kafka.js';
 import { erasePostgres, type ErasedBy } from './postgres.js';
 
 export interface ErasureDeps {
@@ -63,7 +63,9 @@ export async function eraseUser(deps: ErasureDeps, id: number, by: ErasedBy, opt
   const cdcTimeoutMs = opts.cdcTimeoutMs ?? 60_000;
   const before = await emailsIn(deps.ch, id);
   const pg = await erasePostgres(deps.crm, id, by);
-  if (pg.deleted && !(await waitForDelete(deps.ch, id, cdcTimeoutMs))) {
+  // Also when crm_db no longer had the row (an earlier run, or DELETE /users/{id}):
+  // ClickHouse still holding it means the delete may yet arrive and write it back.
+  if ((pg.deleted || before.length > 0) && !(await waitForDelete(deps.ch, id, cdcTimeoutMs))) {
     throw new ErasureIncomplete(
       `user ${id} was deleted from crm_db, but the delete has not reached ClickHouse within ${cdcTimeoutMs / 1000} s ` +
         '(is Kafka Connect or ClickHouse down?); run the erasure again once it has',
@@ -77,8 +79,10 @@ export async function eraseUser(deps: ErasureDeps, id: number, by: ErasedBy, opt
   try {
     kafka = await eraseKafka(deps.kafka.client, deps.kafka.access, id, opts.compactionTimeoutMs ?? 60_000);
   } catch (err) {
-    if (!(err instanceof KafkaCompactionPending)) throw err;
-    throw new ErasureIncomplete(`${err.message}; run the erasure again to finish it`, report(id, pg.deleted, tables, [], []));
+    // crm_db and ClickHouse are done either way; a broker that went down meanwhile is a
+    // reason to run the erasure again, like a compaction that has not finished.
+    const why = err instanceof KafkaCompactionPending || err instanceof KafkaNotErasable ? err.message : `Kafka: ${(err as Error).message}`;
+    throw new ErasureIncomplete(`${why}; the rest is done: run the erasure again to finish`, report(id, pg.deleted, tables, [], []));
   }
   if (!pg.deleted && before.length === 0 && kafka.every((k) => k.removed === 0)) throw new UserNotFound(id);
   const left = [

@@ -82,17 +82,34 @@ async function scan(kafka: Kafka, reader: PartitionReader, id: number): Promise<
   }
 }
 
-/** How old a segment must be before the next append rolls it: min(segment.ms, max.compaction.lag.ms). */
+export class KafkaNotErasable extends Error {
+  constructor(topic: string, why: string) {
+    super(`topic ${topic} ${why}; \`npm run up\` applies the topic settings of scripts/stack/topics.ts`);
+    this.name = 'KafkaNotErasable';
+  }
+}
+
+/** The longest the erasure waits for a segment to reach the age at which an append rolls it. */
+const MAX_ROLL_WAIT_MS = 120_000;
+
+/**
+ * How old a segment must be before the next append rolls it: min(segment.ms,
+ * max.compaction.lag.ms). Refuses a topic that is not compacted or would make the
+ * erasure wait for long (a topic created before the erasure's settings existed).
+ */
 async function rollAfterMs(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['segment.ms', 'max.compaction.lag.ms'] }],
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy', 'segment.ms', 'max.compaction.lag.ms'] }],
     });
-    const values = (resources[0]?.configEntries ?? []).map((e) => Number(e.configValue)).filter((v) => Number.isFinite(v) && v > 0);
-    return Math.min(...values);
+    const entries = new Map((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
+    if (!(entries.get('cleanup.policy') ?? '').split(',').includes('compact')) throw new KafkaNotErasable(topic, 'is not compacted');
+    const rollAfter = Math.min(Number(entries.get('segment.ms')), Number(entries.get('max.compaction.lag.ms')));
+    if (!(rollAfter <= MAX_ROLL_WAIT_MS)) throw new KafkaNotErasable(topic, `rolls a segment only after ${Math.round(rollAfter / 1000)} s`);
+    return rollAfter;
   } finally {
     await admin.disconnect();
   }
@@ -121,6 +138,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 export async function eraseKafka(kafka: Kafka, access: KafkaAccess, id: number, timeoutMs: number): Promise<KafkaErasure[]> {
   const reader = new PartitionReader({ ...access, clientId: 'cdc-erasure' });
   try {
+    const rollAfter = Math.max(...(await Promise.all(USER_TOPICS.map((t) => rollAfterMs(kafka, t)))));
     const keys = (await scan(kafka, reader, id)).filter((k) => k.live > 0);
     const removed = (topic: string) => keys.filter((k) => k.topic === topic).reduce((n, k) => n + k.live, 0);
     if (keys.length === 0) return USER_TOPICS.map((topic) => ({ topic, removed: 0 }));
@@ -128,7 +146,6 @@ export async function eraseKafka(kafka: Kafka, access: KafkaAccess, id: number, 
     const unmarked = keys.filter((k) => !k.endsInTombstone);
     const marked = unmarked.length > 0 ? await tombstones(kafka, unmarked) : 0;
     const newest = Math.max(marked, ...keys.map((k) => k.newestTimestamp));
-    const rollAfter = Math.max(...(await Promise.all(USER_TOPICS.map((t) => rollAfterMs(kafka, t)))));
     // A little past the age, so that a clock tick between the two appends cannot leave it unrolled.
     await sleep(newest + rollAfter + 1_000 - Date.now());
     await tombstones(kafka, keys);

@@ -214,7 +214,7 @@ export function registerUserRoutes(app: ApiApp, users: UsersRepository, erase: E
     const { id } = c.req.valid('param');
     try {
       const report = await erase(id, writeBy(c));
-      c.get('log').info({ user_id: id, clickhouse: report.clickhouse }, 'user erased');
+      c.get('log').info({ user_id: id, clickhouse: report.clickhouse, kafka: report.kafka }, 'user erased');
       return c.json(report, 200);
     } catch (err) {
       if (err instanceof UserNotFound) return problemResponse(c, notFound(id));
