@@ -8,8 +8,9 @@
 export type Arm = 'on' | 'off';
 
 /**
- * Which arm goes first alternates by round (on first in round 1, off first in round
- * 2, …), so a warm-up or drift within a round favours neither arm over the run.
+ * Which arm goes first at step `n` (a round, a connect, a send, a consumer pass): on
+ * at odd steps, off at even ones, so a drift in time (the JIT warming, another process
+ * on the cores) favours neither arm.
  */
 export function armsInOrder(round: number): [Arm, Arm] {
   return round % 2 === 1 ? ['on', 'off'] : ['off', 'on'];

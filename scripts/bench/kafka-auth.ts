@@ -2,7 +2,7 @@
  * Kafka authentication on and off (issue 15): what SASL/SCRAM-SHA-512 costs a client
  * of the broker, as a ratio of the two measured in the same run on the same broker.
  *
- *   npm run bench:kafka-auth [-- --records 200000 --rounds 5 --warmup 1 --connects 200 --batch 1000 --json <file>]
+ *   npm run bench:kafka-auth [-- --records 200000 --rounds 5 --warmup 1 --connects 200 --batch 1000 --reads 5 --json <file>]
  *
  * The broker. The stack's broker has no listener without SASL and must keep none, so
  * this script starts a throwaway single-node Kafka of its own: the stack's component
@@ -22,22 +22,27 @@
  * clients differ only by `sasl` (same timeouts, retries, log level), so what differs is
  * authentication alone.
  *
- * The workload, identical in both arms, in rounds: which arm goes first alternates by
- * round, and every figure is paired within its round; the ratio reported is the median
- * of the rounds' on ÷ off (kafka-auth-support.ts). Warm-up rounds run the same and are
- * not counted.
+ * The workload, identical in both arms, in rounds. Within a round the arms take turns
+ * at every step, which goes first alternating with each step (and from round to round),
+ * so a slow moment of the machine or the JIT still warming falls on both alike; every
+ * figure is paired within its round, and the ratio reported is the median of the
+ * rounds' on ÷ off (kafka-auth-support.ts). Warm-up rounds run the same, not counted.
  * - Connection set-up: a new admin client's connect (TCP, ApiVersions, and in the "on"
  *   arm the SASL handshake and SCRAM exchange) and its first metadata request, for one
- *   topic; `--connects` per arm and round, the arms interleaved one connect at a time.
+ *   topic; `--connects` per arm and round, the arms taking turns connect by connect.
+ *   Also the CPU each costs the client (this process) and the broker.
  * - Producer: `--records` Debezium-shaped JSON change events (crm.public.users updates,
  *   before and after, about 1 KB each, generated before any clock starts) to a new
- *   3-partition topic, acks=-1, sent as kafkajs sends them: `--batch` records per
- *   send(), one send at a time. Timed from the first send to the last acknowledgement
- *   (the producer's connect is not in it: that is the connection figure).
- * - Consumer: a new consumer group reads that topic from the beginning; timed from
- *   consumer.run() (group join, offsets, fetches) until the last record arrived. The
- *   record count and the bytes read must equal what was produced.
- * The topic and the group are deleted after each arm's consumer.
+ *   3-partition topic per arm, acks=-1, sent as kafkajs sends them: `--batch` records
+ *   per send(), one send at a time, the two arms' producers taking turns send by send.
+ *   An arm's time is the sum of its sends, send() to acknowledgement (the producer's
+ *   connect is not in it: that is the connection figure).
+ * - Consumer: `--reads` passes per arm, the arms taking turns pass by pass; a pass is
+ *   a new consumer group reading the arm's topic from the beginning, timed from
+ *   consumer.run() (group join, offsets, fetches) until the last record arrived; the
+ *   round's figure is the median pass. Each pass must read back exactly the records
+ *   and bytes produced.
+ * The topics and groups are deleted at the end of each round.
  *
  * Progress on stderr, the report (markdown) on stdout; --json also writes every figure,
  * per round, to a file.
@@ -57,7 +62,7 @@ import { ensureKafkaLib } from '../stack/components/jvm.js';
 import { writeScram } from '../stack/kafka-credentials.js';
 import { portInUse } from '../stack/proc.js';
 import { cpuSecondsOf } from './cpu.js';
-import { armsInOrder, summarizePairs, withPlaintextListener, type Arm, type Pair, type PairedSummary } from './kafka-auth-support.js';
+import { armsInOrder, median, summarizePairs, withPlaintextListener, type Arm, type Pair, type PairedSummary } from './kafka-auth-support.js';
 import { commandLine, loadAverage, machineDescription, parseOrExit, writeJson } from './results.js';
 import { checkStop, fmt, now, percentile, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 
@@ -76,16 +81,17 @@ const BENCH_USER = 'kafka-auth-bench';
 const MAX_BATCH_BYTES = 900_000;
 
 const USAGE = `usage: npm run bench:kafka-auth -- [--records 200000] [--rounds 5] [--warmup 1] [--connects 200]
-                                [--batch 1000] [--json <file>]
+                                [--batch 1000] [--reads 5] [--json <file>]
 Starts a throwaway Kafka (the stack's broker config plus a PLAINTEXT listener, on
 127.0.0.1:${SASL_PORT}-${PLAINTEXT_PORT}, in a temp dir removed at the end; no running stack needed) and
 measures producer and consumer throughput and connection set-up with authentication on
-(SASL/SCRAM-SHA-512) and off (PLAINTEXT), in alternating rounds.
+(SASL/SCRAM-SHA-512) and off (PLAINTEXT), the two taking turns, in paired rounds.
   --records   records produced and consumed per arm and round (~1 KB each)
-  --rounds    counted rounds; each runs both arms, which goes first alternates
+  --rounds    counted rounds, each of both arms
   --warmup    rounds run first and not counted
   --connects  connection set-ups (connect + first metadata) per arm and round
   --batch     records per producer send()
+  --reads     consumer-group passes over the records per arm and round
   --json      also write every figure, per round, to this file
 The report goes to stdout, progress to stderr.`;
 
@@ -97,6 +103,7 @@ const { values: args } = parseOrExit(USAGE, () =>
       warmup: { type: 'string', default: '1' },
       connects: { type: 'string', default: '200' },
       batch: { type: 'string', default: '1000' },
+      reads: { type: 'string', default: '5' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -118,6 +125,7 @@ const ROUNDS = integer('rounds', 1);
 const WARMUP = integer('warmup', 0);
 const CONNECTS = integer('connects', 1);
 const BATCH = integer('batch', 1);
+const READS = integer('reads', 1);
 // kafkajs puts a send's records for one partition into one record batch.
 if (((BATCH / PARTITIONS) * changeEvent(0).value.length) > MAX_BATCH_BYTES) {
   usageError(`--batch ${BATCH}: a partition's share of one send would exceed ${fmt(MAX_BATCH_BYTES)} bytes`);
@@ -284,6 +292,25 @@ function grants(): Parameters<Admin['createAcls']>[0]['acl'] {
   ]);
 }
 
+/**
+ * The first group join on a new broker creates __consumer_offsets, whose coordinator
+ * answers "loading" for a moment (GROUP_LOAD_IN_PROGRESS): done once here, with
+ * patience, before any clock, so no arm's first consumer pays for it or fails on it.
+ */
+async function loadGroupCoordinator(kafka: Kafka): Promise<void> {
+  const consumer = kafka.consumer({ groupId: `${GROUP_PREFIX}coordinator`, allowAutoTopicCreation: false, retry: { retries: 10 } });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: METADATA_TOPIC });
+    await consumer.run({ eachMessage: async () => {} });
+    await until('the group coordinator to take a consumer group', 120_000, 100, async () => (joined ? true : undefined));
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 // ---------------------------------------------------------------- the arms
 
 /** The same for both arms: only `sasl` (and so the listener) differs. */
@@ -315,21 +342,31 @@ async function connectOnce(kafka: Kafka): Promise<number> {
   }
 }
 
-async function produce(kafka: Kafka, topic: string, w: Workload): Promise<number> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+/**
+ * Both arms' producers, taking turns send by send (which arm goes first alternates with
+ * every batch): each arm's time is the sum of its own sends, send() to acknowledgement,
+ * so a slow moment of the machine falls on both arms alike.
+ */
+async function produce(clients: Record<Arm, Kafka>, topics: Record<Arm, string>, round: number, w: Workload): Promise<Record<Arm, number>> {
+  const producers = { on: clients.on.producer({ allowAutoTopicCreation: false }), off: clients.off.producer({ allowAutoTopicCreation: false }) };
   try {
-    const t0 = now();
-    for (const messages of w.batches) {
+    for (const arm of ARMS) await producers[arm].connect();
+    const ms = { on: 0, off: 0 };
+    for (const [b, messages] of w.batches.entries()) {
       checkStop();
-      await producer.send({ topic, acks: -1, messages });
+      for (const arm of armsInOrder(round + b)) {
+        const t0 = now();
+        await producers[arm].send({ topic: topics[arm], acks: -1, messages });
+        ms[arm] += now() - t0;
+      }
     }
-    return now() - t0;
+    return ms;
   } finally {
-    await producer.disconnect();
+    for (const arm of ARMS) await producers[arm].disconnect();
   }
 }
 
+/** One pass of a new consumer group over `topic`: consumer.run() until the last record arrived. */
 async function consume(kafka: Kafka, topic: string, groupId: string, w: Workload): Promise<number> {
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   let records = 0;
@@ -363,26 +400,34 @@ async function consume(kafka: Kafka, topic: string, groupId: string, w: Workload
 
 // ---------------------------------------------------------------- rounds
 
+const rate = (ms: number) => N / (ms / 1000);
+
+const ARMS: Arm[] = ['on', 'off'];
+
 interface RoundFigures {
   round: number;
-  order: [Arm, Arm];
   connectMs: Record<Arm, number[]>;
   /** CPU milliseconds of all the round's connection set-ups (and disconnects), per side. */
   connectCpuMs: Record<Arm, { client: number; broker: number }>;
+  /** The sum of the arm's send() durations. */
   produceMs: Record<Arm, number>;
-  consumeMs: Record<Arm, number>;
+  /** Each consumer pass's duration. */
+  consumeMs: Record<Arm, number[]>;
 }
 
+/**
+ * One round: both arms, taking turns at every step (connect by connect, send by send,
+ * pass by pass), which goes first alternating with each step and from round to round.
+ */
 async function runRound(round: number, label: string, clients: Record<Arm, Kafka>, setup: Admin, w: Workload): Promise<RoundFigures> {
-  const order = armsInOrder(round);
-  say(`${label}: ${order[0]} first`);
+  say(`${label} …`);
   const connectMs: Record<Arm, number[]> = { on: [], off: [] };
   const connectCpuMs = { on: { client: 0, broker: 0 }, off: { client: 0, broker: 0 } };
   const brokerPid = broker!.pid();
   if (brokerPid === undefined) throw new Error("the bench's broker is not running");
   for (let i = 0; i < CONNECTS; i++) {
     checkStop();
-    for (const arm of order) {
+    for (const arm of armsInOrder(round + i)) {
       // The broker's reads outside the client's: reading /proc is not the client's work.
       const broker0 = cpuSecondsOf(brokerPid)!;
       const client0 = process.cpuUsage();
@@ -398,23 +443,28 @@ async function runRound(round: number, label: string, clients: Record<Arm, Kafka
     `  connection set-up, median: on ${fmt(percentile(connectMs.on, 50), 2)} ms (${cpu('on')}), ` +
       `off ${fmt(percentile(connectMs.off, 50), 2)} ms (${cpu('off')}) (client + broker)`,
   );
-  const produceMs = { on: 0, off: 0 };
-  const consumeMs = { on: 0, off: 0 };
-  for (const arm of order) {
-    const id = `${label.replace(/\s+/g, '-')}.${arm}.${randomUUID().slice(0, 8)}`;
-    const topic = `${TOPIC_PREFIX}${id}`;
-    const groupId = `${GROUP_PREFIX}${id}`;
-    await setup.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-    try {
-      produceMs[arm] = await produce(clients[arm], topic, w);
-      consumeMs[arm] = await consume(clients[arm], topic, groupId, w);
-      say(`  ${arm}: produced in ${secs(produceMs[arm])} (${fmt(N / (produceMs[arm] / 1000))} records/s), consumed in ${secs(consumeMs[arm])} (${fmt(N / (consumeMs[arm] / 1000))} records/s)`);
-    } finally {
-      await setup.deleteGroups([groupId]).catch(() => {});
-      await setup.deleteTopics({ topics: [topic] });
+
+  const id = `${label.replace(/\s+/g, '-')}.${randomUUID().slice(0, 8)}`;
+  const topics = { on: `${TOPIC_PREFIX}${id}.on`, off: `${TOPIC_PREFIX}${id}.off` };
+  const groups: string[] = [];
+  await setup.createTopics({ topics: ARMS.map((a) => ({ topic: topics[a], numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: true });
+  try {
+    const produceMs = await produce(clients, topics, round, w);
+    say(`  producers: on ${fmt(rate(produceMs.on))} records/s, off ${fmt(rate(produceMs.off))} records/s`);
+    const consumeMs: Record<Arm, number[]> = { on: [], off: [] };
+    for (let k = 0; k < READS; k++) {
+      for (const arm of armsInOrder(round + k)) {
+        const groupId = `${GROUP_PREFIX}${id}.${arm}.${k}`;
+        groups.push(groupId);
+        consumeMs[arm].push(await consume(clients[arm], topics[arm], groupId, w));
+      }
     }
+    say(`  consumer groups: on ${consumeMs.on.map((ms) => fmt(rate(ms))).join(', ')} records/s; off ${consumeMs.off.map((ms) => fmt(rate(ms))).join(', ')} records/s`);
+    return { round, connectMs, connectCpuMs, produceMs, consumeMs };
+  } finally {
+    if (groups.length > 0) await setup.deleteGroups(groups).catch(() => {});
+    await setup.deleteTopics({ topics: ARMS.map((a) => topics[a]) });
   }
-  return { round, order, connectMs, connectCpuMs, produceMs, consumeMs };
 }
 
 // ---------------------------------------------------------------- report
@@ -429,7 +479,6 @@ interface Figure {
   pairs: Pair[];
 }
 
-const rate = (ms: number) => N / (ms / 1000);
 
 function figures(rounds: RoundFigures[]): Figure[] {
   const figure = (id: string, label: string, unit: string, better: Figure['better'], pairOf: (r: RoundFigures) => Pair): Figure => {
@@ -445,7 +494,10 @@ function figures(rounds: RoundFigures[]): Figure[] {
   const perConnect = (ms: number) => ms / CONNECTS;
   return [
     figure('producer', 'producer throughput', 'records/s', 'higher', (r) => ({ on: rate(r.produceMs.on), off: rate(r.produceMs.off) })),
-    figure('consumer', 'consumer group throughput', 'records/s', 'higher', (r) => ({ on: rate(r.consumeMs.on), off: rate(r.consumeMs.off) })),
+    figure('consumer', 'consumer group throughput', 'records/s', 'higher', (r) => ({
+      on: rate(median(r.consumeMs.on)),
+      off: rate(median(r.consumeMs.off)),
+    })),
     figure('connect_p50', 'connection set-up (connect + first metadata), median', 'ms', 'lower', (r) => ({
       on: percentile(r.connectMs.on, 50),
       off: percentile(r.connectMs.off, 50),
@@ -476,10 +528,11 @@ function markdown(fs: Figure[], w: Workload, started: Started, startedAt: string
       `Kafka ${started.kafkaVersion} (the stack's broker config, heap ${started.config.env.KAFKA_HEAP}, plus a PLAINTEXT listener), ` +
       'started by the bench on loopback; the broker and the bench share the machine.',
     '',
-    `Workload per arm and round: ${fmt(N)} records of ${fmt(w.valueBytes / N)} bytes (Debezium update events, JSON) to a new ` +
-      `${PARTITIONS}-partition topic, acks=-1, ${fmt(BATCH)} records per send(); a new consumer group reads them back; ` +
-      `${fmt(CONNECTS)} connection set-ups (admin connect + first metadata request), the arms interleaved. ` +
-      `${ROUNDS} counted round(s) after ${WARMUP} warm-up round(s); the arm that goes first alternates by round.`,
+    `Workload per arm and round: ${fmt(CONNECTS)} connection set-ups (admin connect + first metadata request); ` +
+      `${fmt(N)} records of ${fmt(w.valueBytes / N)} bytes (Debezium update events, JSON) to a new ${PARTITIONS}-partition topic, ` +
+      `acks=-1, ${fmt(BATCH)} records per send(), one at a time; ${READS} pass(es) of a new consumer group reading them back ` +
+      `(the median pass counts). The arms take turns connect by connect, send by send and pass by pass, which goes first ` +
+      `alternating. ${ROUNDS} counted round(s) after ${WARMUP} warm-up round(s).`,
     '',
     '| figure | auth on: SASL/SCRAM-SHA-512 | auth off: PLAINTEXT | on ÷ off (median of rounds) | per round, on ÷ off |',
     '|---|---:|---:|---:|---|',
@@ -527,6 +580,7 @@ async function main(): Promise<void> {
   await setupAdmin.connect();
   await setupAdmin.createAcls({ acl: grants() });
   await setupAdmin.createTopics({ topics: [{ topic: METADATA_TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  await loadGroupCoordinator(setupKafka);
   const clients = armClients(started.benchPassword);
 
   for (let i = 1; i <= WARMUP; i++) await runRound(i, `warm-up ${i}`, clients, setupAdmin, w);
@@ -555,6 +609,7 @@ async function main(): Promise<void> {
       warmup: WARMUP,
       connects: CONNECTS,
       batch: BATCH,
+      reads: READS,
       partitions: PARTITIONS,
       acks: -1,
       kafkaHeap: started.config.env.KAFKA_HEAP,
@@ -569,7 +624,7 @@ async function main(): Promise<void> {
       ratio: f.summary?.ratio ?? null,
       ratioMin: f.summary?.min ?? null,
       ratioMax: f.summary?.max ?? null,
-      rounds: f.pairs.map((p, i) => ({ round: i + 1, first: rounds[i]!.order[0], on: p.on, off: p.off, ratio: f.summary?.ratios[i] ?? null })),
+      rounds: f.pairs.map((p, i) => ({ round: i + 1, on: p.on, off: p.off, ratio: f.summary?.ratios[i] ?? null })),
     })),
     notes: [`load average at the start ${loadAtStart}, at the end ${loadAverage()}`],
   });
