@@ -22,7 +22,8 @@ export interface Credential {
   password: string;
 }
 
-export const SCRAM_PRINCIPALS: Principal[] = ['connect', 'processor', 'console', 'eraser'];
+/** Every principal but ClickHouse, which logs in with PLAIN. */
+export const SCRAM_PRINCIPALS: Principal[] = (Object.keys(PRINCIPAL_PASSWORD_VARS) as Principal[]).filter((p) => p !== 'clickhouse');
 
 export function adminCredential(config: StackConfig): Credential {
   return { user: config.env.KAFKA_USER, password: config.env.KAFKA_PASSWORD };

@@ -8,8 +8,8 @@ import { pino } from 'pino';
 import { createClickHouse } from '@cdc/clickhouse';
 import { loadEndpoints } from '@cdc/config';
 import { createCrmDb } from '@cdc/db/crm';
-import { eraseUser, ErasureIncomplete, needles, USER_TOPICS, userIdOfKey } from '@cdc/erasure';
-import { createKafka, kafkaAccess, PartitionReader } from '@cdc/kafka';
+import { eraseUser, ErasureIncomplete, needles, UserTopics, userIdOfKey } from '@cdc/erasure';
+import { createKafka, kafkaAccess } from '@cdc/kafka';
 import { loadStackConfig } from '../../../scripts/stack/config.js';
 import { createApp } from '../src/app.js';
 import { MAX_BODY_BYTES } from '../src/config.js';
@@ -96,24 +96,17 @@ const ON_DISK_BOUND_MS = 40_000;
 
 /** Per user topic: records keyed by the user that have a value, and values holding one of the needles. */
 async function kafkaCopies(id: number, hexes: string[]) {
-  const reader = new PartitionReader({ ...kafkaAccess(env), clientId: 'erasure-test' });
-  const admin = kafka.client.admin();
-  await admin.connect();
+  const topics = await UserTopics.open(kafka.client, kafka.access);
   const keyed: Record<string, number> = {};
   const holding: Record<string, number> = {};
   try {
-    for (const topic of USER_TOPICS) {
-      for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
-        for (const m of await reader.read(topic, partition, BigInt(low), BigInt(high))) {
-          if (m.value && userIdOfKey(m.key) === id) keyed[topic] = (keyed[topic] ?? 0) + 1;
-          if (m.value && hexes.some((h) => m.value!.includes(Buffer.from(h, 'hex')))) holding[topic] = (holding[topic] ?? 0) + 1;
-        }
-      }
+    for await (const { topic, record: m } of topics.records()) {
+      if (m.value && userIdOfKey(m.key) === id) keyed[topic] = (keyed[topic] ?? 0) + 1;
+      if (m.value && hexes.some((h) => m.value!.includes(Buffer.from(h, 'hex')))) holding[topic] = (holding[topic] ?? 0) + 1;
     }
     return { keyed, holding };
   } finally {
-    await admin.disconnect();
-    await reader.disconnect();
+    await topics.close();
   }
 }
 

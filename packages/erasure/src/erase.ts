@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { KafkaAccess } from '@cdc/kafka';
 import { emailsIn, eraseClickHouse, residue, waitForDelete, type Residue, type TableErasure } from './clickhouse.js';
 import { needles } from './contact.js';
-import { eraseKafka, KafkaCompactionPending, KafkaNotErasable, kafkaResidue, type KafkaErasure } from './kafka.js';
+import { eraseKafka, KafkaCompactionPending, KafkaNotErasable, kafkaResidue, UserTopics, type KafkaErasure } from './kafka.js';
 import { erasePostgres, type ErasedBy } from './postgres.js';
 
 export interface ErasureDeps {
@@ -76,18 +76,24 @@ export async function eraseUser(deps: ErasureDeps, id: number, by: ErasedBy, opt
   const hexes = needles([pg.email, ...before]);
   const tables = await eraseClickHouse(deps.ch, id, hexes);
   let kafka: KafkaErasure[];
+  let kafkaLeft: { topic: string; records: number }[];
+  let topics: UserTopics | undefined;
   try {
-    kafka = await eraseKafka(deps.kafka.client, deps.kafka.access, id, opts.compactionTimeoutMs ?? 60_000);
+    topics = await UserTopics.open(deps.kafka.client, deps.kafka.access);
+    kafka = await eraseKafka(topics, id, opts.compactionTimeoutMs ?? 60_000);
+    kafkaLeft = await kafkaResidue(topics, hexes);
   } catch (err) {
     // crm_db and ClickHouse are done either way; a broker that went down meanwhile is a
     // reason to run the erasure again, like a compaction that has not finished.
     const why = err instanceof KafkaCompactionPending || err instanceof KafkaNotErasable ? err.message : `Kafka: ${(err as Error).message}`;
     throw new ErasureIncomplete(`${why}; the rest is done: run the erasure again to finish`, report(id, pg.deleted, tables, [], []));
+  } finally {
+    await topics?.close();
   }
   if (!pg.deleted && before.length === 0 && kafka.every((k) => k.removed === 0)) throw new UserNotFound(id);
   const left = [
     ...(await residue(deps.ch, id, hexes)),
-    ...(await kafkaResidue(deps.kafka.client, deps.kafka.access, hexes)).map((r) => ({ table: `kafka ${r.topic}`, column: 'value', rows: r.records })),
+    ...kafkaLeft.map((r) => ({ table: `kafka ${r.topic}`, column: 'value', rows: r.records })),
   ];
   const done = report(id, pg.deleted, tables, kafka, left);
   if (left.length > 0) {
