@@ -51,12 +51,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type Message } from 'kafkajs';
 import { loadDotEnv } from '@cdc/config';
 import { createKafka } from '@cdc/kafka';
-import { loadStackConfig, type StackConfig } from '../stack/config.js';
+import { loadStackConfig, REPO_ROOT, type StackConfig } from '../stack/config.js';
 import { KafkaBroker } from '../stack/components/kafka.js';
 import { ensureKafkaLib } from '../stack/components/jvm.js';
 import { writeScram } from '../stack/kafka-credentials.js';
@@ -66,7 +65,6 @@ import { armsInOrder, median, summarizePairs, withPlaintextListener, type Arm, t
 import { commandLine, loadAverage, machineDescription, parseOrExit, writeJson } from './results.js';
 import { checkStop, fmt, now, percentile, runBench, say, secs, stopOnInterrupt, until } from './support.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST = '127.0.0.1';
 const SASL_PORT = 29092;
 const CONTROLLER_PORT = 29093;
